@@ -1,0 +1,1 @@
+"""Adapters the composition root picks: clocks, SMS senders, metrics."""

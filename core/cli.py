@@ -1,0 +1,102 @@
+"""One command for every process: ``referral migrate|downgrade|revision``.
+
+Each command imports what it needs when it runs, so ``referral --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from core.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def _alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = url
+    return cfg
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic import command
+
+    command.upgrade(_alembic_config(settings.db_url), args.revision)
+    return 0
+
+
+def cmd_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic import command
+
+    command.downgrade(_alembic_config(settings.db_url), args.revision)
+    return 0
+
+
+def cmd_revision(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic import command
+
+    command.revision(_alembic_config(settings.db_url), message=args.message, autogenerate=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="referral", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="apply database migrations (default: up to head)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("downgrade", help="revert database migrations to REVISION")
+    p.add_argument("revision")
+    p.set_defaults(func=cmd_downgrade)
+
+    p = sub.add_parser("revision", help="autogenerate a migration from the models (development)")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(func=cmd_revision)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _load_settings()
+    from core.logging import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    from core.settings import ConfigError
+
+    try:
+        return int(args.func(args, settings))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""One tree of domain errors.
+
+Every error carries a stable machine ``code`` and a ``message`` that is safe to show to a
+person. Transports translate the *category* (the first-level subclass) once each:
+``core/api/errors.py`` for HTTP and ``bot/errors.py`` for Telegram.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    code: str = "error"
+    message: str = "Something went wrong."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+# ----- categories ---------------------------------------------------------------------
+
+
+class InvalidInput(DomainError):
+    """The caller sent something malformed; fixing the input fixes the call."""
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist, or the caller may not see it."""
+
+
+class Conflict(DomainError):
+    """The request is well formed but clashes with the current state."""
+
+
+class Unauthorized(DomainError):
+    """Credentials are missing, wrong, expired or already used."""
+
+
+class RateLimited(DomainError):
+    """Too many requests: try again in ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message or f"Too many requests. Try again in {self.retry_after} seconds.")
+
+
+class Unavailable(DomainError):
+    """A dependency (the SMS gateway, a daily budget) cannot serve now; retrying later may work."""
+
+
+# ----- leaves -------------------------------------------------------------------------
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+    message = "Invalid phone number. Send it in international format, e.g. +79991234567."
+
+
+class PhoneNotAllowed(InvalidInput):
+    code = "phone_not_allowed"
+    message = "Phone numbers of this country are not served."
+
+
+class InvalidCode(InvalidInput):
+    code = "invalid_code_format"
+    message = "The code must be digits only."
+
+
+class InvalidInviteCode(InvalidInput):
+    code = "invalid_invite_code"
+    message = "An invite code is 6 letters and digits, e.g. 7KQ2XD."
+
+
+class InvalidName(InvalidInput):
+    code = "invalid_name"
+    message = "A name is 1 to 64 letters, spaces, hyphens or apostrophes."
+
+
+class InvalidLanguage(InvalidInput):
+    code = "invalid_language"
+    message = "Supported languages: en, ru."
+
+
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+    message = "The cursor is not valid; start again without it."
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    message = "User not found."
+
+
+class InviteNotFound(NotFound):
+    code = "invite_not_found"
+    message = "No user has this invite code."
+
+
+class InviteOwnCode(Conflict):
+    code = "invite_own_code"
+    message = "You cannot activate your own invite code."
+
+
+class InviteAlreadyActivated(Conflict):
+    code = "invite_already_activated"
+    message = "You have already activated an invite code; it can be done only once."
+
+
+class InviteCycle(Conflict):
+    code = "invite_cycle"
+    message = "This invite code belongs to someone you invited, directly or through others."
+
+
+class CodeInvalid(Unauthorized):
+    """A wrong, used or never-requested one-time code."""
+
+    code = "code_invalid"
+
+    def __init__(self, attempts_left: int) -> None:
+        self.attempts_left = max(0, attempts_left)
+        if self.attempts_left:
+            text = f"Wrong code. Attempts left: {self.attempts_left}."
+        else:
+            text = "This code is no longer valid. Request a new one."
+        super().__init__(text)
+
+
+class CodeExpired(Unauthorized):
+    code = "code_expired"
+    message = "The code has expired. Request a new one."
+
+
+class TokenInvalid(Unauthorized):
+    code = "token_invalid"
+    message = "The token is missing, invalid or expired. Log in again."
+
+
+class TokenReused(Unauthorized):
+    code = "token_reused"
+    message = "This refresh token was already used; the session has been closed. Log in again."
+
+
+class PhoneLocked(RateLimited):
+    code = "phone_locked"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            retry_after,
+            "Too many wrong codes. This number is locked; "
+            f"try again in {max(1, retry_after)} seconds.",
+        )
+
+
+class SmsDeliveryFailed(Unavailable):
+    code = "sms_unavailable"
+    message = "The SMS could not be sent. Try again later."
+
+
+class SmsDailyCapReached(Unavailable):
+    code = "sms_daily_cap"
+    message = "The service cannot send more codes today. Try again later."

@@ -1,0 +1,170 @@
+"""The core's only ways out: small Protocols the adapters (``db``, SMS senders, the bot) fill."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.domain.entities import (
+    OtpChallenge,
+    PhoneGuard,
+    Referral,
+    Referrer,
+    RefreshRecord,
+    User,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SmsSender(Protocol):
+    async def send(self, phone: str, text: str) -> None:
+        """Deliver ``text`` to ``phone`` (E.164) or raise ``SmsDeliveryFailed``."""
+        ...
+
+
+class ReferralNotifier(Protocol):
+    async def referral_joined(self, referrer: User, referral: User) -> None:
+        """Tell ``referrer`` that ``referral`` activated their code. Best effort."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None: ...
+    async def get_by_phone(self, phone: str) -> User | None: ...
+    async def get_by_invite_code(self, code: str) -> User | None: ...
+    async def get_by_telegram_id(self, telegram_id: int) -> User | None: ...
+    async def get_referrer(self, user_id: int) -> Referrer | None: ...
+
+    async def create_if_absent(
+        self,
+        *,
+        phone: str,
+        invite_code: str,
+        now: datetime,
+        first_name: str | None,
+        last_name: str | None,
+        language: str | None,
+    ) -> bool:
+        """Insert a user unless the phone or the invite code exists; True if inserted."""
+        ...
+
+    async def lock_referral_graph(self) -> None:
+        """Serialise invite activations for the rest of the transaction."""
+        ...
+
+    async def chain_reaches(self, start_id: int, target_id: int) -> bool:
+        """Whether following referrers up from ``start_id`` reaches ``target_id``."""
+        ...
+
+    async def set_referrer_once(self, user_id: int, referrer_id: int, now: datetime) -> bool:
+        """Set the referrer if none is set (and bump the referrer's count); True if set."""
+        ...
+
+    async def update_names(self, user_id: int, first_name: str, last_name: str | None) -> None: ...
+    async def set_language(self, user_id: int, language: str) -> None: ...
+    async def link_telegram(self, user_id: int, telegram_id: int) -> None:
+        """Link ``telegram_id`` to this user, unlinking it from any other user."""
+        ...
+
+    async def unlink_telegram(self, telegram_id: int) -> None: ...
+
+    async def referral_phones(self, user_id: int, limit: int) -> Sequence[str]: ...
+
+    async def referrals_page(
+        self, user_id: int, limit: int, after: tuple[datetime, int] | None
+    ) -> Sequence[Referral]: ...
+
+
+class OtpRepository(Protocol):
+    async def guard(self, phone: str, *, for_update: bool = False) -> PhoneGuard:
+        """The phone's brute-force state (created on first use), optionally row-locked."""
+        ...
+
+    async def save_guard(self, guard: PhoneGuard) -> None: ...
+
+    async def newest(self, phone: str) -> OtpChallenge | None: ...
+
+    async def create(
+        self,
+        *,
+        phone: str,
+        prefix: str,
+        client: str,
+        code_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> int: ...
+
+    async def delete(self, challenge_id: int) -> None: ...
+
+    async def count_attempt(self, challenge_id: int) -> None: ...
+
+    async def consume(self, challenge_id: int, now: datetime) -> bool:
+        """Mark the code used if it is not already; True if this call used it."""
+        ...
+
+    async def sent_times(self, phone: str, since: datetime) -> Sequence[datetime]:
+        """Creation times of the phone's codes since ``since``, oldest first."""
+        ...
+
+    async def client_sent_times(self, client: str, since: datetime) -> Sequence[datetime]: ...
+
+    async def prefix_phones(self, prefix: str, since: datetime) -> dict[str, datetime]:
+        """Distinct phones under ``prefix`` since ``since``, with each one's first send."""
+        ...
+
+    async def count_since(self, since: datetime) -> int: ...
+
+    async def conversion_by_prefix(self, since: datetime) -> Sequence[tuple[str, int, int]]:
+        """(prefix, sent, used) for codes since ``since``."""
+        ...
+
+    async def purge_before(self, before: datetime) -> None: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(
+        self, *, jti: str, family_id: str, user_id: int, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def get(self, jti: str, *, for_update: bool = False) -> RefreshRecord | None: ...
+    async def mark_used(self, jti: str, now: datetime) -> bool: ...
+    async def revoke_family(self, family_id: str, now: datetime) -> None: ...
+    async def purge_expired(self, now: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: committed when the block ends normally, rolled back on an exception."""
+
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def otps(self) -> OtpRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class HealthProbe(Protocol):
+    async def ping(self) -> None:
+        """Raise if the database does not answer."""
+        ...

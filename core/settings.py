@@ -1,0 +1,295 @@
+"""Every setting of the service, in one place.
+
+``Settings`` reads the environment and ``.env`` once (in ``core.cli``) and is passed down.
+Environment names are flat and documented in ``.env.sample``; the original project's names
+(``SECRET_KEY``, ``EMAIL``, ``SMS_KEY``, ``POSTGRES_*``, ``PASSWORD_DATABASE``, ``PGDATA``)
+keep their meaning. Small frozen groups (``settings.otp``, ``settings.limits``, ...) are what
+each component receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/referral.sqlite3"
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(ValueError):
+    """The configuration cannot run: the message says what to set."""
+
+
+@dataclass(frozen=True, slots=True)
+class OtpSettings:
+    length: int
+    ttl_seconds: int
+    max_attempts: int
+    resend_seconds: int
+    sends_per_hour: int
+    sends_per_day: int
+    lock_after_failures: int
+    lock_base_seconds: int
+    lock_max_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """Defences against SMS pumping, on top of the per-phone rules of ``OtpSettings``."""
+
+    allowed_prefixes: tuple[str, ...]
+    client_requests_per_hour: int
+    prefix_digits: int
+    prefix_numbers_per_hour: int
+    global_sends_per_day: int
+    watch_min_sent: int
+    watch_min_conversion: float
+    watch_interval_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class JwtSettings:
+    secret: str
+    issuer: str
+    audience: str
+    access_ttl_seconds: int
+    refresh_ttl_seconds: int
+    refresh_reuse_grace_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class SmsSettings:
+    backend: Literal["console", "file", "smsaero"]
+    file: Path
+    email: str | None
+    api_key: str | None
+    sign: str
+    gateway_urls: tuple[str, ...]
+    timeout_seconds: float
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    # --- application ---
+    app_env: Literal["development", "production"] = Field("development", alias="APP_ENV")
+    secret_key: SecretStr = Field(SecretStr(DEV_SECRET_KEY), alias="SECRET_KEY")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
+
+    # --- database ---
+    database_url: SecretStr | None = Field(None, alias="DATABASE_URL")
+    postgres_db: str | None = Field(None, alias="POSTGRES_DB")
+    postgres_user: str | None = Field(None, alias="POSTGRES_USER")
+    postgres_password: SecretStr | None = Field(None, alias="POSTGRES_PASSWORD")
+    password_database: SecretStr | None = Field(None, alias="PASSWORD_DATABASE")
+    postgres_host: str | None = Field(None, alias="POSTGRES_HOST")
+    postgres_port: int = Field(5432, alias="POSTGRES_PORT")
+    db_pool_size: int = Field(10, ge=1, le=200, alias="DB_POOL_SIZE")
+    db_max_overflow: int = Field(10, ge=0, le=200, alias="DB_MAX_OVERFLOW")
+
+    # --- one-time codes ---
+    otp_length: int = Field(4, ge=4, le=8, alias="OTP_LENGTH")
+    otp_ttl_seconds: int = Field(300, ge=30, le=3600, alias="OTP_TTL_SECONDS")
+    otp_max_attempts: int = Field(5, ge=1, le=20, alias="OTP_MAX_ATTEMPTS")
+    otp_resend_seconds: int = Field(60, ge=0, le=3600, alias="OTP_RESEND_SECONDS")
+    otp_sends_per_hour: int = Field(5, ge=1, alias="OTP_SENDS_PER_HOUR")
+    otp_sends_per_day: int = Field(10, ge=1, alias="OTP_SENDS_PER_DAY")
+    otp_lock_after_failures: int = Field(10, ge=1, alias="OTP_LOCK_AFTER_FAILURES")
+    otp_lock_seconds: int = Field(3600, ge=1, alias="OTP_LOCK_SECONDS")
+    otp_lock_max_seconds: int = Field(86400, ge=1, alias="OTP_LOCK_MAX_SECONDS")
+
+    # --- defences against SMS pumping ---
+    allowed_country_prefixes: str = Field("+7", alias="ALLOWED_COUNTRY_PREFIXES")
+    client_code_requests_per_hour: int = Field(10, ge=1, alias="CLIENT_CODE_REQUESTS_PER_HOUR")
+    prefix_digits: int = Field(7, ge=1, le=15, alias="PREFIX_DIGITS")
+    prefix_numbers_per_hour: int = Field(20, ge=1, alias="PREFIX_NUMBERS_PER_HOUR")
+    sms_global_daily_cap: int = Field(5000, ge=1, alias="SMS_GLOBAL_DAILY_CAP")
+    conversion_watch_min_sent: int = Field(50, ge=1, alias="CONVERSION_WATCH_MIN_SENT")
+    conversion_watch_min_rate: float = Field(0.2, ge=0, le=1, alias="CONVERSION_WATCH_MIN_RATE")
+    conversion_watch_interval_seconds: int = Field(
+        60, ge=1, alias="CONVERSION_WATCH_INTERVAL_SECONDS"
+    )
+
+    # --- SMS ---
+    sms_backend: Literal["console", "file", "smsaero"] | None = Field(None, alias="SMS_BACKEND")
+    sms_file: Path = Field(Path("var/sms.jsonl"), alias="SMS_FILE")
+    email: str | None = Field(None, alias="EMAIL")
+    sms_key: SecretStr | None = Field(None, alias="SMS_KEY")
+    sms_sign: str = Field("SMS Aero", alias="SMS_SIGN")
+    smsaero_gateways: str = Field("", alias="SMSAERO_GATEWAYS")
+    sms_timeout_seconds: float = Field(10.0, gt=0, le=10, alias="SMS_TIMEOUT_SECONDS")
+
+    # --- tokens ---
+    jwt_issuer: str = Field("referral-service", alias="JWT_ISSUER")
+    jwt_audience: str = Field("referral-api", alias="JWT_AUDIENCE")
+    jwt_access_ttl_seconds: int = Field(900, ge=60, alias="JWT_ACCESS_TTL_SECONDS")
+    jwt_refresh_ttl_seconds: int = Field(14 * 86400, ge=300, alias="JWT_REFRESH_TTL_SECONDS")
+    jwt_refresh_reuse_grace_seconds: int = Field(
+        0, ge=0, le=60, alias="JWT_REFRESH_REUSE_GRACE_SECONDS"
+    )
+
+    # --- HTTP API ---
+    api_host: str = Field("127.0.0.1", alias="API_HOST")
+    api_port: int = Field(8000, ge=1, le=65535, alias="API_PORT")
+    api_workers: int = Field(1, ge=1, le=64, alias="API_WORKERS")
+    forwarded_allow_ips: str = Field("127.0.0.1", alias="FORWARDED_ALLOW_IPS")
+    max_body_bytes: int = Field(65536, ge=1024, alias="MAX_BODY_BYTES")
+
+    # --- Telegram bot ---
+    bot_token: SecretStr | None = Field(None, alias="BOT_TOKEN")
+    telegram_api_url: str | None = Field(None, alias="TELEGRAM_API_URL")
+    redis_url: SecretStr | None = Field(None, alias="REDIS_URL")
+    webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
+    bot_throttle_per_second: float = Field(2.0, gt=0, alias="BOT_THROTTLE_PER_SECOND")
+
+    # --- docker-compose only (documented, read by compose, not by the service) ---
+    pgdata: str | None = Field(None, alias="PGDATA")
+
+    @field_validator("sms_backend", "telegram_api_url", "webhook_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator(
+        "database_url",
+        "postgres_password",
+        "password_database",
+        "sms_key",
+        "bot_token",
+        "redis_url",
+        "webhook_secret",
+        "email",
+        "postgres_db",
+        "postgres_user",
+        "postgres_host",
+        mode="before",
+    )
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    # ----- checks ---------------------------------------------------------------------
+
+    def ensure_can_start(self) -> None:
+        """Refuse to start production with development secrets or a development SMS backend."""
+        if self.is_production:
+            problems = self.production_problems()
+            if problems:
+                raise ConfigError("APP_ENV=production cannot start: " + "; ".join(problems) + ".")
+
+    def production_problems(self) -> list[str]:
+        """What production still lacks, each as an instruction."""
+        problems = []
+        secret = self.secret_key.get_secret_value()
+        if secret == DEV_SECRET_KEY or len(secret.encode()) < MIN_SECRET_BYTES:
+            problems.append(
+                "set SECRET_KEY to a random value of at least 32 bytes "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        if self.effective_sms_backend != "smsaero":
+            problems.append(
+                "set EMAIL and SMS_KEY (SMS Aero credentials) or SMS_BACKEND=smsaero; "
+                f"the {self.effective_sms_backend!r} SMS backend is for development only"
+            )
+        elif not (self.email and self.sms_key):
+            problems.append("set EMAIL and SMS_KEY for the smsaero SMS backend")
+        return problems
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def effective_sms_backend(self) -> Literal["console", "file", "smsaero"]:
+        if self.sms_backend is not None:
+            return self.sms_backend
+        return "smsaero" if self.email and self.sms_key else "console"
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: ``DATABASE_URL``, else one built from ``POSTGRES_*``, else SQLite."""
+        if self.database_url is not None:
+            url = self.database_url.get_secret_value()
+        else:
+            password = self.postgres_password or self.password_database
+            if self.postgres_db and self.postgres_user and password and self.postgres_host:
+                url = (
+                    f"postgresql+asyncpg://{quote(self.postgres_user, safe='')}:"
+                    f"{quote(password.get_secret_value(), safe='')}@{self.postgres_host}:"
+                    f"{self.postgres_port}/{quote(self.postgres_db, safe='')}"
+                )
+            else:
+                url = DEFAULT_SQLITE_URL
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def otp(self) -> OtpSettings:
+        return OtpSettings(
+            length=self.otp_length,
+            ttl_seconds=self.otp_ttl_seconds,
+            max_attempts=self.otp_max_attempts,
+            resend_seconds=self.otp_resend_seconds,
+            sends_per_hour=self.otp_sends_per_hour,
+            sends_per_day=self.otp_sends_per_day,
+            lock_after_failures=self.otp_lock_after_failures,
+            lock_base_seconds=self.otp_lock_seconds,
+            lock_max_seconds=self.otp_lock_max_seconds,
+        )
+
+    @property
+    def limits(self) -> LimitSettings:
+        prefixes = tuple(
+            p if p.startswith("+") else "+" + p
+            for p in (part.strip() for part in self.allowed_country_prefixes.split(","))
+            if p
+        )
+        return LimitSettings(
+            allowed_prefixes=prefixes,
+            client_requests_per_hour=self.client_code_requests_per_hour,
+            prefix_digits=self.prefix_digits,
+            prefix_numbers_per_hour=self.prefix_numbers_per_hour,
+            global_sends_per_day=self.sms_global_daily_cap,
+            watch_min_sent=self.conversion_watch_min_sent,
+            watch_min_conversion=self.conversion_watch_min_rate,
+            watch_interval_seconds=self.conversion_watch_interval_seconds,
+        )
+
+    @property
+    def jwt(self) -> JwtSettings:
+        return JwtSettings(
+            secret=self.secret_key.get_secret_value(),
+            issuer=self.jwt_issuer,
+            audience=self.jwt_audience,
+            access_ttl_seconds=self.jwt_access_ttl_seconds,
+            refresh_ttl_seconds=self.jwt_refresh_ttl_seconds,
+            refresh_reuse_grace_seconds=self.jwt_refresh_reuse_grace_seconds,
+        )
+
+    @property
+    def sms(self) -> SmsSettings:
+        return SmsSettings(
+            backend=self.effective_sms_backend,
+            file=self.sms_file,
+            email=self.email,
+            api_key=self.sms_key.get_secret_value() if self.sms_key else None,
+            sign=self.sms_sign,
+            gateway_urls=tuple(u.strip() for u in self.smsaero_gateways.split(",") if u.strip()),
+            timeout_seconds=self.sms_timeout_seconds,
+        )

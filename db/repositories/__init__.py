@@ -1,0 +1,1 @@
+"""Repositories over one ``AsyncConnection`` inside a transaction opened by the unit of work."""

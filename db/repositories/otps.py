@@ -1,0 +1,139 @@
+"""One-time codes and the per-phone brute-force guard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.domain.entities import OtpChallenge, PhoneGuard
+from db.mapping import to_challenge, to_guard
+from db.models import OtpChallengeRow, PhoneGuardRow
+
+challenges = cast(Table, OtpChallengeRow.__table__)
+guards = cast(Table, PhoneGuardRow.__table__)
+
+
+class SqlOtpRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._dialect = conn.dialect.name
+
+    async def guard(self, phone: str, *, for_update: bool = False) -> PhoneGuard:
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        await self._conn.execute(
+            insert(guards)
+            .values(phone=phone, failures=0, locks=0)
+            .on_conflict_do_nothing(index_elements=["phone"])
+        )
+        stmt = select(guards).where(guards.c.phone == phone)
+        if for_update and self._dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return to_guard((await self._conn.execute(stmt)).one())
+
+    async def save_guard(self, guard: PhoneGuard) -> None:
+        await self._conn.execute(
+            update(guards)
+            .where(guards.c.phone == guard.phone)
+            .values(failures=guard.failures, locks=guard.locks, locked_until=guard.locked_until)
+        )
+
+    async def newest(self, phone: str) -> OtpChallenge | None:
+        stmt = (
+            select(challenges)
+            .where(challenges.c.phone == phone)
+            .order_by(challenges.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._conn.execute(stmt)).first()
+        return to_challenge(row) if row is not None else None
+
+    async def create(
+        self,
+        *,
+        phone: str,
+        prefix: str,
+        client: str,
+        code_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> int:
+        result = await self._conn.execute(
+            challenges.insert()
+            .values(
+                phone=phone,
+                prefix=prefix,
+                client=client[:128],
+                code_hash=code_hash,
+                created_at=now,
+                expires_at=expires_at,
+                attempts=0,
+            )
+            .returning(challenges.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def delete(self, challenge_id: int) -> None:
+        await self._conn.execute(delete(challenges).where(challenges.c.id == challenge_id))
+
+    async def count_attempt(self, challenge_id: int) -> None:
+        await self._conn.execute(
+            update(challenges)
+            .where(challenges.c.id == challenge_id)
+            .values(attempts=challenges.c.attempts + 1)
+        )
+
+    async def consume(self, challenge_id: int, now: datetime) -> bool:
+        result = await self._conn.execute(
+            update(challenges)
+            .where(challenges.c.id == challenge_id, challenges.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(result.rowcount)
+
+    async def sent_times(self, phone: str, since: datetime) -> Sequence[datetime]:
+        stmt = (
+            select(challenges.c.created_at)
+            .where(challenges.c.phone == phone, challenges.c.created_at >= since)
+            .order_by(challenges.c.created_at)
+        )
+        return list((await self._conn.execute(stmt)).scalars())
+
+    async def client_sent_times(self, client: str, since: datetime) -> Sequence[datetime]:
+        stmt = (
+            select(challenges.c.created_at)
+            .where(challenges.c.client == client[:128], challenges.c.created_at >= since)
+            .order_by(challenges.c.created_at)
+        )
+        return list((await self._conn.execute(stmt)).scalars())
+
+    async def prefix_phones(self, prefix: str, since: datetime) -> dict[str, datetime]:
+        stmt = (
+            select(challenges.c.phone, func.min(challenges.c.created_at).label("first"))
+            .where(challenges.c.prefix == prefix, challenges.c.created_at >= since)
+            .group_by(challenges.c.phone)
+        )
+        return {row.phone: row.first for row in await self._conn.execute(stmt)}
+
+    async def count_since(self, since: datetime) -> int:
+        stmt = select(func.count()).select_from(challenges).where(challenges.c.created_at >= since)
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def conversion_by_prefix(self, since: datetime) -> Sequence[tuple[str, int, int]]:
+        stmt = (
+            select(
+                challenges.c.prefix,
+                func.count(),
+                func.count(challenges.c.used_at),
+            )
+            .where(challenges.c.created_at >= since)
+            .group_by(challenges.c.prefix)
+        )
+        return [(p, int(sent), int(used)) for p, sent, used in await self._conn.execute(stmt)]
+
+    async def purge_before(self, before: datetime) -> None:
+        await self._conn.execute(delete(challenges).where(challenges.c.created_at < before))

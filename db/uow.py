@@ -1,0 +1,78 @@
+"""The unit of work: one transaction per use case, opened by the core's services."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from db.repositories.otps import SqlOtpRepository
+from db.repositories.tokens import SqlRefreshTokenRepository
+from db.repositories.users import SqlUserRepository
+
+
+class SqlUnitOfWork:
+    """``async with uow:`` begins a transaction; a normal exit commits, an exception rolls back."""
+
+    users: SqlUserRepository
+    otps: SqlOtpRepository
+    refresh_tokens: SqlRefreshTokenRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._engine.connect()
+        try:
+            self._tx = await self._conn.begin()
+        except BaseException:
+            await self._conn.close()
+            raise
+        self.users = SqlUserRepository(self._conn)
+        self.otps = SqlOtpRepository(self._conn)
+        self.refresh_tokens = SqlRefreshTokenRepository(self._conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None and self._tx is not None
+        try:
+            if exc_type is None:
+                await self._tx.commit()
+            else:
+                await self._tx.rollback()
+        finally:
+            await self._conn.close()
+            self._conn = self._tx = None
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+
+class SqlHealthProbe:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+
+if TYPE_CHECKING:
+    from core.ports import UnitOfWork
+
+    def _conforms(engine: AsyncEngine) -> UnitOfWork:
+        return SqlUnitOfWork(engine)

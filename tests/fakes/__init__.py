@@ -1,0 +1,1 @@
+"""Local fakes of external services and ports, for tests and benchmarks."""
