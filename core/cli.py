@@ -1,4 +1,4 @@
-"""One command for every process: ``referral migrate|downgrade|revision``.
+"""One command for every process: ``referral api|dev|migrate|downgrade|revision``.
 
 Each command imports what it needs when it runs, so ``referral --help`` stays fast.
 """
@@ -6,6 +6,7 @@ Each command imports what it needs when it runs, so ``referral --help`` stays fa
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,6 +65,19 @@ def cmd_revision(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from core.api.server import serve
+
+    return serve(settings, host=args.host, port=args.port, workers=args.workers)
+
+
+def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
+    from core.api.server import serve_dev
+
+    cmd_migrate(argparse.Namespace(revision="head"), settings)
+    return asyncio.run(serve_dev(settings, host=args.host, port=args.port))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="referral", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -79,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("revision", help="autogenerate a migration from the models (development)")
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(func=cmd_revision)
+
+    for name, helptext, func in (
+        ("api", "serve the REST API (uvicorn)", cmd_api),
+        ("dev", "migrate, then serve the API", cmd_dev),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--host", default=None, help="bind address (default: API_HOST)")
+        p.add_argument("--port", type=int, default=None, help="port (default: API_PORT)")
+        if name == "api":
+            p.add_argument(
+                "--workers", type=int, default=None, help="processes (default: API_WORKERS)"
+            )
+        p.set_defaults(func=func)
 
     return parser
 

@@ -10,7 +10,7 @@ from core.adapters.clock import SystemClock
 from core.adapters.sms_log import ConsoleSmsSender, FileSmsSender
 from core.ports import Clock, SmsSender
 from core.services import AuthService, Metrics, ReferralService, Services, TokenService
-from core.settings import ConfigError, Settings
+from core.settings import Settings
 from db.engine import make_engine
 from db.uow import SqlHealthProbe, SqlUnitOfWorkFactory
 
@@ -20,7 +20,11 @@ log = logging.getLogger(__name__)
 async def make_sms_sender(settings: Settings, stack: AsyncExitStack) -> SmsSender:
     sms = settings.sms
     if sms.backend == "smsaero":
-        raise ConfigError("the smsaero SMS backend is not part of this build yet")
+        from core.adapters.sms_aero import SmsAeroSender
+
+        sender = await SmsAeroSender.create(sms)
+        stack.push_async_callback(sender.aclose)
+        return sender
     if sms.backend == "file":
         log.warning("SMS codes are written to %s (development only)", sms.file)
         return FileSmsSender(sms.file)

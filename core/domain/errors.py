@@ -13,10 +13,14 @@ class DomainError(Exception):
 
     code: str = "error"
     message: str = "Something went wrong."
+    #: The input field at fault, when the error is about one.
+    field: str | None = None
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         if message is not None:
             self.message = message
+        if field is not None:
+            self.field = field
         super().__init__(self.message)
 
 
@@ -57,21 +61,25 @@ class Unavailable(DomainError):
 
 
 class InvalidPhone(InvalidInput):
+    field = "phone"
     code = "invalid_phone"
     message = "Invalid phone number. Send it in international format, e.g. +79991234567."
 
 
 class PhoneNotAllowed(InvalidInput):
+    field = "phone"
     code = "phone_not_allowed"
     message = "Phone numbers of this country are not served."
 
 
 class InvalidCode(InvalidInput):
+    field = "otp_code"
     code = "invalid_code_format"
     message = "The code must be digits only."
 
 
 class InvalidInviteCode(InvalidInput):
+    field = "referral_code"
     code = "invalid_invite_code"
     message = "An invite code is 6 letters and digits, e.g. 7KQ2XD."
 
@@ -82,11 +90,13 @@ class InvalidName(InvalidInput):
 
 
 class InvalidLanguage(InvalidInput):
+    field = "language"
     code = "invalid_language"
     message = "Supported languages: en, ru."
 
 
 class InvalidCursor(InvalidInput):
+    field = "cursor"
     code = "invalid_cursor"
     message = "The cursor is not valid; start again without it."
 

@@ -8,15 +8,17 @@ _ALLOWED_PUNCTUATION = frozenset(" -'’")
 MAX_NAME = 64
 
 
-def clean_name(raw: str, field: str) -> str:
+def clean_name(raw: str, field: str, key: str | None = None) -> str:
     """Trimmed, 1 to 64 characters: letters of any script, spaces, hyphens and apostrophes."""
     name = " ".join((raw or "").split())
     if not 1 <= len(name) <= MAX_NAME:
-        raise InvalidName(f"{field} must be 1 to {MAX_NAME} characters long.")
+        raise InvalidName(f"{field} must be 1 to {MAX_NAME} characters long.", field=key)
     if not any(ch.isalpha() for ch in name) or any(
         not (ch.isalpha() or ch in _ALLOWED_PUNCTUATION) for ch in name
     ):
-        raise InvalidName(f"{field} may contain only letters, spaces, hyphens and apostrophes.")
+        raise InvalidName(
+            f"{field} may contain only letters, spaces, hyphens and apostrophes.", field=key
+        )
     return name
 
 

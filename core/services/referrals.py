@@ -144,7 +144,7 @@ class ReferralService:
     ) -> ReferralPage:
         """One keyset page of the user's referrals, newest first."""
         if not 1 <= limit <= MAX_PAGE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
         after = decode_cursor(cursor) if cursor else None
         async with self._uow() as tx:
             items = await tx.users.referrals_page(user_id, limit + 1, after)
@@ -180,8 +180,10 @@ class ReferralService:
         """Change the first and/or last name; each follows ``clean_name``'s rules."""
         if first_name is None and last_name is None:
             raise InvalidInput("Give first_name, last_name or both.")
-        first = clean_name(first_name, "First name") if first_name is not None else None
-        last = clean_name(last_name, "Last name") if last_name is not None else None
+        first = (
+            clean_name(first_name, "First name", "first_name") if first_name is not None else None
+        )
+        last = clean_name(last_name, "Last name", "last_name") if last_name is not None else None
         async with self._uow() as tx:
             user = await tx.users.get(user_id, for_update=True)
             if user is None:

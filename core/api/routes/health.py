@@ -1,0 +1,33 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from core.api.deps import ServicesDep
+from core.api.errors import error_response, responses
+from core.api.schemas import HealthOut
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", name="healthz", summary="The process answers", response_model=HealthOut)
+async def healthz() -> HealthOut:
+    return HealthOut()
+
+
+@router.get(
+    "/readyz",
+    name="readyz",
+    summary="The database (and Redis, when configured) answer",
+    response_model=HealthOut,
+    responses=responses(503),
+)
+async def readyz(request: Request, services: ServicesDep) -> HealthOut | Response:
+    try:
+        await services.health.ping()
+    except Exception:
+        return error_response(
+            503, "A dependency is not reachable.", "not_ready", {"Retry-After": "5"}
+        )
+    return HealthOut()

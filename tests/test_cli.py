@@ -1,0 +1,52 @@
+"""The one CLI: every subcommand parses, and migrate builds the schema."""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = sorted(
+    name
+    for action in build_parser()._actions
+    if isinstance(action, argparse._SubParsersAction)
+    for name in action.choices
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: referral" in capsys.readouterr().out
+
+
+def test_console_script_entry_point_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    for command in ("migrate", "api"):
+        assert command in out.stdout
+
+
+def test_migrate_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    monkeypatch.chdir(tmp_path)
+    assert main(["migrate"]) == 0
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+    assert {"user", "otp_challenge", "phone_guard", "refresh_token", "alembic_version"} <= tables
