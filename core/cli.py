@@ -1,4 +1,4 @@
-"""One command for every process: ``referral api|dev|migrate|downgrade|revision``.
+"""One command for every process: ``referral api|bot|dev|migrate|revision|check-config``.
 
 Each command imports what it needs when it runs, so ``referral --help`` stays fast.
 """
@@ -71,11 +71,25 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
+def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import run_bot
+
+    return asyncio.run(run_bot(settings))
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from core.api.server import serve_dev
 
     cmd_migrate(argparse.Namespace(revision="head"), settings)
     return asyncio.run(serve_dev(settings, host=args.host, port=args.port))
+
+
+def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
+    from core.config_report import report
+
+    text, ok = report(settings)
+    print(text)
+    return 0 if ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, helptext, func in (
         ("api", "serve the REST API (uvicorn)", cmd_api),
-        ("dev", "migrate, then serve the API", cmd_dev),
+        ("dev", "migrate, then serve the API and (with BOT_TOKEN) the bot in one process", cmd_dev),
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", default=None, help="bind address (default: API_HOST)")
@@ -107,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
             )
         p.set_defaults(func=func)
 
+    p = sub.add_parser("bot", help="run the Telegram bot (long polling, or webhook registration)")
+    p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser(
+        "check-config", help="print every setting (secrets masked) and what is missing"
+    )
+    p.set_defaults(func=cmd_check_config)
     return parser
 
 

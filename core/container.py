@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from core.adapters.clock import SystemClock
+from core.adapters.health import AllOf, RedisProbe
+from core.adapters.metrics import PrometheusMetrics
 from core.adapters.sms_log import ConsoleSmsSender, FileSmsSender
-from core.ports import Clock, SmsSender
+from core.ports import Clock, HealthProbe, ReferralNotifier, SmsSender
 from core.services import AuthService, Metrics, ReferralService, Services, TokenService
 from core.settings import Settings
 from db.engine import make_engine
@@ -32,6 +34,18 @@ async def make_sms_sender(settings: Settings, stack: AsyncExitStack) -> SmsSende
     return ConsoleSmsSender()
 
 
+async def make_notifier(settings: Settings, stack: AsyncExitStack) -> ReferralNotifier | None:
+    """With BOT_TOKEN, referrers hear of new referrals in Telegram, from the API process too."""
+    if settings.bot_token is None:
+        return None
+    from bot.app import create_bot
+    from bot.notifier import TelegramNotifier
+
+    bot = create_bot(settings)
+    stack.push_async_callback(bot.session.close)
+    return TelegramNotifier(bot)
+
+
 @asynccontextmanager
 async def build_services(
     settings: Settings,
@@ -49,9 +63,14 @@ async def build_services(
         stack.push_async_callback(engine.dispose)
         uow = SqlUnitOfWorkFactory(engine)
         clock = clock or SystemClock()
-        metrics = metrics or Metrics()
+        metrics = metrics or PrometheusMetrics()
         sender = sms or await make_sms_sender(settings, stack)
-        referrals = ReferralService(uow, clock, metrics)
+        referrals = ReferralService(uow, clock, metrics, await make_notifier(settings, stack))
+        probes: list[HealthProbe] = [SqlHealthProbe(engine)]
+        if settings.redis_url is not None:
+            redis_probe = RedisProbe(settings.redis_url.get_secret_value())
+            stack.push_async_callback(redis_probe.aclose)
+            probes.append(redis_probe)
         yield Services(
             auth=AuthService(
                 uow,
@@ -65,6 +84,6 @@ async def build_services(
             ),
             referrals=referrals,
             tokens=TokenService(uow, clock, settings.jwt),
-            health=SqlHealthProbe(engine),
+            health=AllOf(probes),
             metrics=metrics,
         )

@@ -72,6 +72,7 @@ class SmsSettings:
     sign: str
     gateway_urls: tuple[str, ...]
     timeout_seconds: float
+    check_email_domain: bool = True
 
 
 class Settings(BaseSettings):
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
     sms_sign: str = Field("SMS Aero", alias="SMS_SIGN")
     smsaero_gateways: str = Field("", alias="SMSAERO_GATEWAYS")
     sms_timeout_seconds: float = Field(10.0, gt=0, le=10, alias="SMS_TIMEOUT_SECONDS")
+    smsaero_check_email_domain: bool = Field(True, alias="SMSAERO_CHECK_EMAIL_DOMAIN")
 
     # --- tokens ---
     jwt_issuer: str = Field("referral-service", alias="JWT_ISSUER")
@@ -186,6 +188,15 @@ class Settings(BaseSettings):
 
     def ensure_can_start(self) -> None:
         """Refuse to start production with development secrets or a development SMS backend."""
+        if self.webhook_url and not self.webhook_secret:
+            raise ConfigError(
+                "WEBHOOK_URL is set without WEBHOOK_SECRET: set WEBHOOK_SECRET to 1-256 letters, "
+                "digits, _ or - so that only Telegram can post updates"
+            )
+        if self.webhook_url and not self.webhook_url.startswith("https://"):
+            raise ConfigError(
+                "WEBHOOK_URL must be an https:// URL (Telegram posts only over HTTPS)"
+            )
         if self.is_production:
             problems = self.production_problems()
             if problems:
@@ -292,4 +303,5 @@ class Settings(BaseSettings):
             sign=self.sms_sign,
             gateway_urls=tuple(u.strip() for u in self.smsaero_gateways.split(",") if u.strip()),
             timeout_seconds=self.sms_timeout_seconds,
+            check_email_domain=self.smsaero_check_email_domain,
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -12,8 +14,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from core.api.errors import install_error_handlers
 from core.api.middleware import BodySizeLimitMiddleware, RequestLogMiddleware
 from core.api.routes import auth, health, users
+from core.api.routes import telegram as telegram_routes
 from core.services import Services
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.webhook import WebhookIntake
 
 DESCRIPTION = """
 Phone login with a one-time SMS code, personal invite codes and referrals.
@@ -27,19 +33,28 @@ Every error answers `{"detail": "...", "code": "..."}` (plus `errors` for 422).
 """
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
-    """The API over ``services``; without them, the app builds its own for its lifetime."""
+def create_app(
+    settings: Settings, services: Services | None = None, *, telegram: WebhookIntake | None = None
+) -> FastAPI:
+    """The API over ``services``; without them, the app builds its own for its lifetime.
+
+    With ``WEBHOOK_URL`` the app also serves Telegram's webhook and runs the bot's intake
+    (built at start-up unless ``telegram`` is given).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if services is not None:
-            app.state.services = services
-            yield
-            return
-        from core.container import build_services
+        async with AsyncExitStack() as stack:
+            if services is None:
+                from core.container import build_services
 
-        async with build_services(settings) as built:
-            app.state.services = built
+                app.state.services = await stack.enter_async_context(build_services(settings))
+            if settings.webhook_url and settings.bot_token and app.state.telegram is None:
+                from bot.webhook import webhook_intake
+
+                app.state.telegram = await stack.enter_async_context(
+                    webhook_intake(settings, app.state.services)
+                )
             yield
 
     app = FastAPIOffline(
@@ -51,9 +66,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     if services is not None:
         app.state.services = services
+    app.state.telegram = telegram
     install_error_handlers(app)
     for router in (auth.router, users.router, health.router):
         app.include_router(router)
+    if settings.webhook_url:
+        app.include_router(telegram_routes.build_router(urlsplit(settings.webhook_url).path or "/"))
     app.state.api_routes = [
         r for router in (auth.router, users.router, health.router) for r in router.routes
     ]

@@ -1,8 +1,11 @@
-"""Serving the API with uvicorn."""
+"""Serving the API with uvicorn, alone or beside the bot in one process."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 
 import uvicorn
 from fastapi import FastAPI
@@ -48,6 +51,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     live in the database's transactions, not in memory.
     """
     settings.ensure_can_start()
+    _exit_zero_after_graceful_shutdown()
     count = workers or settings.api_workers
     if count > 1:
         config = _config(settings, "core.api.server:app_from_env", host, port)
@@ -70,12 +74,37 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     return 0
 
 
+def _exit_zero_after_graceful_shutdown() -> None:
+    """A stop asked for by SIGTERM or SIGINT is a clean exit (status 0), not a kill.
+
+    uvicorn handles both signals itself (stop accepting, finish in-flight requests within
+    ``GRACEFUL_SHUTDOWN_SECONDS``, run the lifespan shutdown that closes the pools), then
+    re-raises the signal to the handler it found installed. That handler is this no-op, so the
+    process returns normally after the graceful shutdown instead of dying of the signal.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: None)
+
+
 async def serve_dev(settings: Settings, *, host: str | None, port: int | None) -> int:
-    """``referral dev``: serve the API on one set of services (the CLI migrates first)."""
+    """``referral dev``: one event loop and one set of services for the API and the bot."""
     from core.api.app import create_app
     from core.container import build_services
 
     async with build_services(settings) as services:
-        server = uvicorn.Server(_config(settings, create_app(settings, services), host, port))
-        await server.serve()
+        app = create_app(settings, services)
+        server = uvicorn.Server(_config(settings, app, host, port))
+        if settings.bot_token is None:
+            log.info("the Telegram bot is off: set BOT_TOKEN to start it beside the API")
+            await server.serve()
+            return 0
+        from bot.runner import run_polling
+
+        bot_task = asyncio.create_task(run_polling(settings, services, handle_signals=False))
+        try:
+            await server.serve()
+        finally:
+            bot_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bot_task
     return 0

@@ -196,6 +196,31 @@ async def test_create_checks_the_email_domain_off_the_event_loop(
     assert ticks >= 5  # while the event loop kept running
 
 
+async def test_domain_check_can_be_switched_off_for_hosts_without_dns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(email_validator, "TEST_ENVIRONMENT", False)
+    looked_up: list[str] = []
+
+    def lookup(domain: str, *args: Any) -> dict[str, Any]:
+        looked_up.append(domain)
+        raise email_validator.EmailUndeliverableError(f"The domain name {domain} does not exist.")
+
+    monkeypatch.setattr(email_validator.deliverability, "validate_email_deliverability", lookup)
+    sender = await SmsAeroSender.create(
+        sms_settings(email="robot@offline.example", check_email_domain=False)
+    )
+    await sender.aclose()
+    assert looked_up == []
+    # The syntax and the key are still checked.
+    with pytest.raises(ConfigError, match="EMAIL"):
+        await SmsAeroSender.create(sms_settings(email="not-an-email", check_email_domain=False))
+    with pytest.raises(ConfigError, match="SMS_KEY"):
+        await SmsAeroSender.create(
+            sms_settings(email="robot@offline.example", api_key="short", check_email_domain=False)
+        )
+
+
 async def test_malformed_email_is_a_config_error_naming_email() -> None:
     with pytest.raises(ConfigError, match="EMAIL"):
         await SmsAeroSender.create(sms_settings(email="not-an-email"))

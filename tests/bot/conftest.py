@@ -1,0 +1,32 @@
+"""Bot tests: a real Dispatcher fed with updates, over the real services (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.notifier import TelegramNotifier
+from core.services import Services
+from core.settings import Settings
+from tests.bot.harness import Harness
+from tests.fakes.clock import FrozenClock
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    # A generous throttle: only the throttle's own tests flood the bot. No BOT_TOKEN, so the
+    # services get no notifier of their own: the harness's bot (below) tells referrers.
+    return {"BOT_THROTTLE_PER_SECOND": 1000}
+
+
+@pytest.fixture
+async def tg(services: Services, settings: Settings, clock: FrozenClock) -> AsyncIterator[Harness]:
+    harness = Harness(services, settings, clock)
+    # Referrers are told through this bot, so the notifications are recorded with the rest.
+    services.referrals.notifier = TelegramNotifier(harness.bot)
+    try:
+        yield harness
+    finally:
+        await harness.close()
