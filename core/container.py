@@ -24,7 +24,7 @@ async def make_sms_sender(settings: Settings, stack: AsyncExitStack) -> SmsSende
     if sms.backend == "smsaero":
         from core.adapters.sms_aero import SmsAeroSender
 
-        sender = await SmsAeroSender.create(sms)
+        sender = await SmsAeroSender.create(sms, threads=sms.concurrency)
         stack.push_async_callback(sender.aclose)
         return sender
     if sms.backend == "file":

@@ -30,8 +30,17 @@ def redact(text: str) -> str:
     return text
 
 
+#: The development SMS backend's logger: its whole point is to show the code to the developer.
+#: ``Settings.ensure_can_start`` refuses that backend in production.
+DEVELOPMENT_SMS_LOGGER = "referral.sms"
+#: The request log writes only the method, the route template, the status and the time.
+ACCESS_LOGGER = "referral.access"
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in (DEVELOPMENT_SMS_LOGGER, ACCESS_LOGGER):
+            return True
         message = record.getMessage()
         record.msg = redact(message)
         record.args = None

@@ -41,6 +41,9 @@ class UserRepository(Protocol):
     async def get_by_invite_code(self, code: str) -> User | None: ...
     async def get_by_telegram_id(self, telegram_id: int) -> User | None: ...
     async def get_referrer(self, user_id: int) -> Referrer | None: ...
+    async def get_with_referrer(self, user_id: int) -> tuple[User, Referrer | None] | None:
+        """The user and whoever's code they activated, in one read."""
+        ...
 
     async def create_if_absent(
         self,
@@ -51,8 +54,8 @@ class UserRepository(Protocol):
         first_name: str | None,
         last_name: str | None,
         language: str | None,
-    ) -> bool:
-        """Insert a user unless the phone or the invite code exists; True if inserted."""
+    ) -> User | None:
+        """Insert a user unless the phone or the invite code exists; the new user, or None."""
         ...
 
     async def lock_referral_graph(self) -> None:
@@ -161,7 +164,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A transaction; ``read_only`` runs each read on its own, without one (cheaper)."""
+        ...
 
 
 class HealthProbe(Protocol):

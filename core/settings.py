@@ -73,6 +73,7 @@ class SmsSettings:
     gateway_urls: tuple[str, ...]
     timeout_seconds: float
     check_email_domain: bool = True
+    concurrency: int = 200
 
 
 class Settings(BaseSettings):
@@ -133,6 +134,7 @@ class Settings(BaseSettings):
     smsaero_gateways: str = Field("", alias="SMSAERO_GATEWAYS")
     sms_timeout_seconds: float = Field(10.0, gt=0, le=10, alias="SMS_TIMEOUT_SECONDS")
     smsaero_check_email_domain: bool = Field(True, alias="SMSAERO_CHECK_EMAIL_DOMAIN")
+    sms_concurrency: int = Field(200, ge=1, le=2000, alias="SMS_CONCURRENCY")
 
     # --- tokens ---
     jwt_issuer: str = Field("referral-service", alias="JWT_ISSUER")
@@ -304,4 +306,5 @@ class Settings(BaseSettings):
             gateway_urls=tuple(u.strip() for u in self.smsaero_gateways.split(",") if u.strip()),
             timeout_seconds=self.sms_timeout_seconds,
             check_email_domain=self.smsaero_check_email_domain,
+            concurrency=self.sms_concurrency,
         )

@@ -22,11 +22,12 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Asy
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
+    # No pre-ping: it costs a round trip on every checkout. A connection the server dropped
+    # fails its statement, SQLAlchemy invalidates the whole pool, and the next use reconnects.
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
 

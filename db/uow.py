@@ -20,15 +20,20 @@ class SqlUnitOfWork:
     otps: SqlOtpRepository
     refresh_tokens: SqlRefreshTokenRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
 
     async def __aenter__(self) -> Self:
         self._conn = await self._engine.connect()
         try:
-            self._tx = await self._conn.begin()
+            if self._read_only:
+                # Each read on its own: no BEGIN/COMMIT round trips, no SQLite write lock.
+                await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                self._tx = await self._conn.begin()
         except BaseException:
             await self._conn.close()
             raise
@@ -43,12 +48,13 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._conn is not None and self._tx is not None
+        assert self._conn is not None
         try:
-            if exc_type is None:
-                await self._tx.commit()
-            else:
-                await self._tx.rollback()
+            if self._tx is not None:
+                if exc_type is None:
+                    await self._tx.commit()
+                else:
+                    await self._tx.rollback()
         finally:
             await self._conn.close()
             self._conn = self._tx = None
@@ -58,8 +64,8 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, read_only=read_only)
 
 
 class SqlHealthProbe:

@@ -336,7 +336,7 @@ class AuthService:
         if existing is not None:
             return existing, False
         for _ in range(_INVITE_CODE_TRIES):
-            inserted = await tx.users.create_if_absent(
+            created = await tx.users.create_if_absent(
                 phone=phone,
                 invite_code=generate_invite_code(),
                 now=now,
@@ -344,11 +344,12 @@ class AuthService:
                 last_name=name_from_telegram(telegram.last_name) if telegram else None,
                 language=normalize_language(telegram.language) if telegram else None,
             )
+            if created is not None:
+                log.info("new user %d (%s)", created.id, mask_phone(phone))
+                return created, True
             user = await tx.users.get_by_phone(phone)
-            if user is not None:
-                if inserted:
-                    log.info("new user %d (%s)", user.id, mask_phone(phone))
-                return user, inserted
+            if user is not None:  # created meanwhile by a login that held no lock (SQLite tests)
+                return user, False
             # The random invite code collided with an existing one: draw another.
         raise RuntimeError("could not draw a free invite code")  # pragma: no cover
 

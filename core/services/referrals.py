@@ -110,7 +110,7 @@ class ReferralService:
         """Tell the referrer, best effort: a failure here never undoes the activation."""
         if self.notifier is None:
             return
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             referrer = await tx.users.get(activation.referrer.id)
         if referrer is None:
             return
@@ -127,11 +127,11 @@ class ReferralService:
         """The user's profile, for the user alone: anyone else is told it does not exist."""
         if viewer_id != user_id:
             raise UserNotFound()
-        async with self._uow() as tx:
-            user = await tx.users.get(user_id)
-            if user is None:
+        async with self._uow(read_only=True) as tx:
+            found = await tx.users.get_with_referrer(user_id)
+            if found is None:
                 raise UserNotFound()
-            referrer = await tx.users.get_referrer(user_id) if user.referrer_id else None
+            user, referrer = found
             phones = (
                 await tx.users.referral_phones(user_id, PROFILE_REFERRALS)
                 if user.referral_count
@@ -146,7 +146,7 @@ class ReferralService:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
         after = decode_cursor(cursor) if cursor else None
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             items = await tx.users.referrals_page(user_id, limit + 1, after)
         page = tuple(items[:limit])
         next_cursor = (
@@ -155,20 +155,20 @@ class ReferralService:
         return ReferralPage(items=page, next_cursor=next_cursor)
 
     async def get_user(self, user_id: int) -> User:
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             user = await tx.users.get(user_id)
         if user is None:
             raise UserNotFound()
         return user
 
     async def user_by_telegram(self, telegram_id: int) -> User | None:
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             return await tx.users.get_by_telegram_id(telegram_id)
 
     async def inviter(self, raw_code: str) -> Referrer | None:
         """The owner of an invite code, if the code is well formed and exists."""
         code = parse_invite_code(raw_code)
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             owner = await tx.users.get_by_invite_code(code)
         return _as_referrer(owner) if owner is not None else None
 

@@ -24,16 +24,18 @@ class SqlOtpRepository:
         self._dialect = conn.dialect.name
 
     async def guard(self, phone: str, *, for_update: bool = False) -> PhoneGuard:
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        await self._conn.execute(
-            insert(guards)
-            .values(phone=phone, failures=0, locks=0)
-            .on_conflict_do_nothing(index_elements=["phone"])
-        )
-        stmt = select(guards).where(guards.c.phone == phone)
-        if for_update and self._dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        return to_guard((await self._conn.execute(stmt)).one())
+        if for_update:
+            # One statement creates the row if needed and returns it locked: the no-op
+            # ON CONFLICT DO UPDATE takes the row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE
+            # already serialises writers).
+            insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+            new = insert(guards).values(phone=phone, failures=0, locks=0)
+            upsert = new.on_conflict_do_update(
+                index_elements=["phone"], set_={"phone": new.excluded.phone}
+            ).returning(*guards.c)
+            return to_guard((await self._conn.execute(upsert)).one())
+        row = (await self._conn.execute(select(guards).where(guards.c.phone == phone))).first()
+        return to_guard(row) if row is not None else PhoneGuard(phone, 0, 0, None)
 
     async def save_guard(self, guard: PhoneGuard) -> None:
         await self._conn.execute(

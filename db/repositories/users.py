@@ -72,6 +72,36 @@ class SqlUserRepository:
         row = (await self._conn.execute(stmt)).first()
         return to_referrer(row) if row is not None else None
 
+    async def get_with_referrer(self, user_id: int) -> tuple[User, Referrer | None] | None:
+        referrer = users.alias("referrer")
+        referrer_columns = [
+            referrer.c.id.label("r_id"),
+            referrer.c.phone.label("r_phone"),
+            referrer.c.invite_code.label("r_invite_code"),
+            referrer.c.first_name.label("r_first_name"),
+            referrer.c.last_name.label("r_last_name"),
+        ]
+        stmt = (
+            select(*_USER_COLUMNS, *referrer_columns)
+            .select_from(users.outerjoin(referrer, users.c.referrer_id == referrer.c.id))
+            .where(users.c.id == user_id)
+        )
+        row = (await self._conn.execute(stmt)).first()
+        if row is None:
+            return None
+        found = (
+            Referrer(
+                id=row.r_id,
+                phone=row.r_phone,
+                invite_code=row.r_invite_code,
+                first_name=row.r_first_name,
+                last_name=row.r_last_name,
+            )
+            if row.r_id is not None
+            else None
+        )
+        return to_user(row), found
+
     async def create_if_absent(
         self,
         *,
@@ -81,7 +111,7 @@ class SqlUserRepository:
         first_name: str | None,
         last_name: str | None,
         language: str | None,
-    ) -> bool:
+    ) -> User | None:
         values = {
             "phone": phone,
             "invite_code": invite_code,
@@ -92,9 +122,9 @@ class SqlUserRepository:
             "referral_count": 0,
         }
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        stmt = insert(users).values(**values).on_conflict_do_nothing()
-        result = await self._conn.execute(stmt)
-        return bool(result.rowcount)
+        stmt = insert(users).values(**values).on_conflict_do_nothing().returning(*_USER_COLUMNS)
+        row = (await self._conn.execute(stmt)).first()
+        return to_user(row) if row is not None else None
 
     async def lock_referral_graph(self) -> None:
         # SQLite transactions already start with BEGIN IMMEDIATE: writers are serialised.
