@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot import errors, keyboards
 from bot.handlers import build_router
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: FSM data (the pending invite, the chosen language) outlives a silent user this long in Redis.
 REDIS_DATA_TTL_SECONDS = 90 * 86400
+REDIS_MAX_CONNECTIONS = 50
+REDIS_POOL_TIMEOUT_SECONDS = 30
 
 
 def api_server(settings: Settings) -> TelegramAPIServer:
@@ -65,8 +68,15 @@ def _key_builder() -> DefaultKeyBuilder:
 def create_storage(settings: Settings) -> BaseStorage:
     """Memory by default; aiogram's Redis storage when ``REDIS_URL`` is set."""
     if settings.redis_url is not None:
-        return RedisStorage.from_url(
+        # A blocking pool: when every connection is busy (a burst of updates, each holding an
+        # isolation lock) an update waits for one instead of failing with MaxConnectionsError.
+        pool = BlockingConnectionPool.from_url(
             settings.redis_url.get_secret_value(),
+            max_connections=REDIS_MAX_CONNECTIONS,
+            timeout=REDIS_POOL_TIMEOUT_SECONDS,
+        )
+        return RedisStorage(
+            Redis(connection_pool=pool),
             key_builder=_key_builder(),
             data_ttl=REDIS_DATA_TTL_SECONDS,
         )

@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     postgres_host: str | None = Field(None, alias="POSTGRES_HOST")
     postgres_port: int = Field(5432, alias="POSTGRES_PORT")
     db_pool_size: int = Field(10, ge=1, le=200, alias="DB_POOL_SIZE")
-    db_max_overflow: int = Field(10, ge=0, le=200, alias="DB_MAX_OVERFLOW")
+    db_max_overflow: int = Field(0, ge=0, le=200, alias="DB_MAX_OVERFLOW")
 
     # --- one-time codes ---
     otp_length: int = Field(4, ge=4, le=8, alias="OTP_LENGTH")

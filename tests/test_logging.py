@@ -1,5 +1,6 @@
 """Log lines never carry secrets, except the development SMS log, which exists to show the code."""
 
+import json
 import logging
 
 import pytest
@@ -39,3 +40,23 @@ async def test_console_sms_shows_the_whole_message(capsys: pytest.CaptureFixture
         root.setLevel(level)
     err = capsys.readouterr().err
     assert "+79991234567" in err and "Your code: 4821" in err
+
+
+def test_json_format_writes_one_object_per_line_with_the_request_fields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging("INFO", "json")
+    try:
+        logging.getLogger("referral.access").info(
+            "GET /healthz 200 0.4ms", extra={"request_id": "abc", "status": 200, "path": "/healthz"}
+        )
+        logging.getLogger("x").warning("token=abc.def.ghi")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    lines = capsys.readouterr().err.strip().splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["request_id"] == "abc" and first["status"] == 200 and first["level"] == "INFO"
+    assert "abc.def.ghi" not in second["message"]

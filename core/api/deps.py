@@ -13,7 +13,7 @@ from core.services import Services
 _bearer = HTTPBearer(auto_error=False, description="The access_token from /user/auth/.")
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -21,7 +21,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_current_user_id(
+async def get_current_user_id(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> int:
@@ -33,7 +33,7 @@ def get_current_user_id(
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]
 
 
-def get_client(request: Request) -> str:
+async def get_client(request: Request) -> str:
     """The caller for the per-client limits: the peer address, or the trusted proxy's client."""
     host = request.client.host if request.client else "unknown"
     return f"ip:{host}"
@@ -42,7 +42,7 @@ def get_client(request: Request) -> str:
 Client = Annotated[str, Depends(get_client)]
 
 
-def get_language(request: Request) -> str | None:
+async def get_language(request: Request) -> str | None:
     """The first language of ``Accept-Language``, for the SMS text."""
     header = request.headers.get("accept-language", "")
     first = header.split(",")[0].split(";")[0].strip()

@@ -95,6 +95,19 @@ class TokenPairOut(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105
     expires_in: int = Field(description="Seconds the access token stays valid.", examples=[900])
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "access_token",
+                    "refresh_token": "refresh_token",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                }
+            ]
+        }
+    )
+
 
 class UserOut(BaseModel):
     """The profile, as the original contract shows it, plus ``id`` and ``referral_count``."""

@@ -51,7 +51,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     live in the database's transactions, not in memory.
     """
     settings.ensure_can_start()
-    _exit_zero_after_graceful_shutdown()
+    exit_zero_after_graceful_shutdown()
     count = workers or settings.api_workers
     if count > 1:
         config = _config(settings, "core.api.server:app_from_env", host, port)
@@ -74,7 +74,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     return 0
 
 
-def _exit_zero_after_graceful_shutdown() -> None:
+def exit_zero_after_graceful_shutdown() -> None:
     """A stop asked for by SIGTERM or SIGINT is a clean exit (status 0), not a kill.
 
     uvicorn handles both signals itself (stop accepting, finish in-flight requests within
@@ -91,6 +91,7 @@ async def serve_dev(settings: Settings, *, host: str | None, port: int | None) -
     from core.api.app import create_app
     from core.container import build_services
 
+    exit_zero_after_graceful_shutdown()
     async with build_services(settings) as services:
         app = create_app(settings, services)
         server = uvicorn.Server(_config(settings, app, host, port))

@@ -20,6 +20,15 @@ class User:
     referral_count: int
     created_at: datetime
 
+    def as_referrer(self) -> Referrer:
+        return Referrer(
+            id=self.id,
+            phone=self.phone,
+            invite_code=self.invite_code,
+            first_name=self.first_name,
+            last_name=self.last_name,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Referrer:

@@ -70,9 +70,12 @@ class _DailyBudget:
         self._logged_day: str | None = None
 
     async def check(self, tx: UnitOfWork, now: datetime) -> None:
-        if self._read_at is None or now - self._read_at >= self._refresh or now < self._read_at:
-            self._count = await tx.otps.count_since(now - DAY)
+        # ``now`` of a request that waited behind others may be a little older than the last
+        # read: only a gap of a whole refresh period (either way) reads again, and the read
+        # time is taken before the await, so concurrent requests do not all count at once.
+        if self._read_at is None or abs(now - self._read_at) >= self._refresh:
             self._read_at = now
+            self._count = await tx.otps.count_since(now - DAY)
         if self._count >= self.cap:
             day = now.date().isoformat()
             if self._logged_day != day:
@@ -161,7 +164,7 @@ class AuthService:
                 raise SmsDeliveryFailed() from exc
             raise
         self._metrics.codes_sent()
-        log.info("code sent to %s", mask_phone(phone))
+        log.debug("code sent to %s", mask_phone(phone))
         await self._watch_conversion(now)
         return CodeSent(
             phone=phone, expires_in=self._otp.ttl_seconds, resend_after=self._otp.resend_seconds

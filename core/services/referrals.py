@@ -104,7 +104,7 @@ class ReferralService:
         assert updated is not None and owner_after is not None
         self._metrics.activated()
         log.info("user %d activated the invite of user %d", user.id, owner.id)
-        return Activation(user=updated, referrer=_as_referrer(owner_after))
+        return Activation(user=updated, referrer=owner_after.as_referrer())
 
     async def notify(self, activation: Activation) -> None:
         """Tell the referrer, best effort: a failure here never undoes the activation."""
@@ -170,7 +170,7 @@ class ReferralService:
         code = parse_invite_code(raw_code)
         async with self._uow(read_only=True) as tx:
             owner = await tx.users.get_by_invite_code(code)
-        return _as_referrer(owner) if owner is not None else None
+        return owner.as_referrer() if owner is not None else None
 
     # ----- editing -----------------------------------------------------------------------
 
@@ -209,13 +209,3 @@ class ReferralService:
     async def unlink_telegram(self, telegram_id: int) -> None:
         async with self._uow() as tx:
             await tx.users.unlink_telegram(telegram_id)
-
-
-def _as_referrer(user: User) -> Referrer:
-    return Referrer(
-        id=user.id,
-        phone=user.phone,
-        invite_code=user.invite_code,
-        first_name=user.first_name,
-        last_name=user.last_name,
-    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,6 +17,51 @@ from db.models import OtpChallengeRow, PhoneGuardRow
 challenges = cast(Table, OtpChallengeRow.__table__)
 guards = cast(Table, PhoneGuardRow.__table__)
 
+# Statements built once (see db/repositories/users.py).
+_NEWEST = (
+    select(challenges)
+    .where(challenges.c.phone == bindparam("phone"))
+    .order_by(challenges.c.id.desc())
+    .limit(1)
+)
+_SENT_TIMES = (
+    select(challenges.c.created_at)
+    .where(challenges.c.phone == bindparam("phone"), challenges.c.created_at >= bindparam("since"))
+    .order_by(challenges.c.created_at)
+)
+_CLIENT_TIMES = (
+    select(challenges.c.created_at)
+    .where(
+        challenges.c.client == bindparam("client"), challenges.c.created_at >= bindparam("since")
+    )
+    .order_by(challenges.c.created_at)
+)
+_PREFIX_PHONES = (
+    select(challenges.c.phone, func.min(challenges.c.created_at).label("first"))
+    .where(
+        challenges.c.prefix == bindparam("prefix"), challenges.c.created_at >= bindparam("since")
+    )
+    .group_by(challenges.c.phone)
+)
+_COUNT_SINCE = (
+    select(func.count())
+    .select_from(challenges)
+    .where(challenges.c.created_at >= bindparam("since"))
+)
+_GUARD = select(guards).where(guards.c.phone == bindparam("phone"))
+
+
+def _locking_guard_upsert(dialect: str) -> Any:
+    """Create the phone's guard row if needed and return it, locked (one statement)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new = insert(guards).values(phone=bindparam("phone"), failures=0, locks=0)
+    return new.on_conflict_do_update(
+        index_elements=["phone"], set_={"phone": new.excluded.phone}
+    ).returning(*guards.c)
+
+
+_GUARD_UPSERT = {name: _locking_guard_upsert(name) for name in ("postgresql", "sqlite")}
+
 
 class SqlOtpRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -25,16 +70,11 @@ class SqlOtpRepository:
 
     async def guard(self, phone: str, *, for_update: bool = False) -> PhoneGuard:
         if for_update:
-            # One statement creates the row if needed and returns it locked: the no-op
-            # ON CONFLICT DO UPDATE takes the row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE
-            # already serialises writers).
-            insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-            new = insert(guards).values(phone=phone, failures=0, locks=0)
-            upsert = new.on_conflict_do_update(
-                index_elements=["phone"], set_={"phone": new.excluded.phone}
-            ).returning(*guards.c)
-            return to_guard((await self._conn.execute(upsert)).one())
-        row = (await self._conn.execute(select(guards).where(guards.c.phone == phone))).first()
+            # The no-op ON CONFLICT DO UPDATE takes the row lock on PostgreSQL (SQLite's
+            # BEGIN IMMEDIATE already serialises writers).
+            upsert = _GUARD_UPSERT[self._dialect]
+            return to_guard((await self._conn.execute(upsert, {"phone": phone})).one())
+        row = (await self._conn.execute(_GUARD, {"phone": phone})).first()
         return to_guard(row) if row is not None else PhoneGuard(phone, 0, 0, None)
 
     async def save_guard(self, guard: PhoneGuard) -> None:
@@ -45,13 +85,7 @@ class SqlOtpRepository:
         )
 
     async def newest(self, phone: str) -> OtpChallenge | None:
-        stmt = (
-            select(challenges)
-            .where(challenges.c.phone == phone)
-            .order_by(challenges.c.id.desc())
-            .limit(1)
-        )
-        row = (await self._conn.execute(stmt)).first()
+        row = (await self._conn.execute(_NEWEST, {"phone": phone})).first()
         return to_challenge(row) if row is not None else None
 
     async def create(
@@ -98,32 +132,19 @@ class SqlOtpRepository:
         return bool(result.rowcount)
 
     async def sent_times(self, phone: str, since: datetime) -> Sequence[datetime]:
-        stmt = (
-            select(challenges.c.created_at)
-            .where(challenges.c.phone == phone, challenges.c.created_at >= since)
-            .order_by(challenges.c.created_at)
-        )
-        return list((await self._conn.execute(stmt)).scalars())
+        result = await self._conn.execute(_SENT_TIMES, {"phone": phone, "since": since})
+        return list(result.scalars())
 
     async def client_sent_times(self, client: str, since: datetime) -> Sequence[datetime]:
-        stmt = (
-            select(challenges.c.created_at)
-            .where(challenges.c.client == client[:128], challenges.c.created_at >= since)
-            .order_by(challenges.c.created_at)
-        )
-        return list((await self._conn.execute(stmt)).scalars())
+        params = {"client": client[:128], "since": since}
+        return list((await self._conn.execute(_CLIENT_TIMES, params)).scalars())
 
     async def prefix_phones(self, prefix: str, since: datetime) -> dict[str, datetime]:
-        stmt = (
-            select(challenges.c.phone, func.min(challenges.c.created_at).label("first"))
-            .where(challenges.c.prefix == prefix, challenges.c.created_at >= since)
-            .group_by(challenges.c.phone)
-        )
-        return {row.phone: row.first for row in await self._conn.execute(stmt)}
+        params = {"prefix": prefix, "since": since}
+        return {row.phone: row.first for row in await self._conn.execute(_PREFIX_PHONES, params)}
 
     async def count_since(self, since: datetime) -> int:
-        stmt = select(func.count()).select_from(challenges).where(challenges.c.created_at >= since)
-        return int((await self._conn.execute(stmt)).scalar_one())
+        return int((await self._conn.execute(_COUNT_SINCE, {"since": since})).scalar_one())
 
     async def conversion_by_prefix(self, since: datetime) -> Sequence[tuple[str, int, int]]:
         stmt = (

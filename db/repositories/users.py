@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, literal, or_, select, text, tuple_, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.entities import Referral, Referrer, User
-from db.mapping import to_referral, to_referrer, to_user
+from db.mapping import to_referral, to_user
 from db.models import UserRow
 
 users = cast(Table, UserRow.__table__)
@@ -32,61 +44,89 @@ _USER_COLUMNS = [
 _REFERRAL_GRAPH_LOCK = 0x5EF_E22A1
 
 
+_referrer = users.alias("referrer")
+_REFERRER_COLUMNS = [
+    _referrer.c.id.label("r_id"),
+    _referrer.c.phone.label("r_phone"),
+    _referrer.c.invite_code.label("r_invite_code"),
+    _referrer.c.first_name.label("r_first_name"),
+    _referrer.c.last_name.label("r_last_name"),
+]
+
+# Statements built once: SQLAlchemy then finds their compiled SQL in its cache at once, instead
+# of rebuilding (and re-keying) an expression tree per call on the hot paths.
+_BY_ID = select(*_USER_COLUMNS).where(users.c.id == bindparam("user_id"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_BY_PHONE = select(*_USER_COLUMNS).where(users.c.phone == bindparam("phone"))
+_BY_INVITE_CODE = select(*_USER_COLUMNS).where(users.c.invite_code == bindparam("code"))
+_BY_TELEGRAM_ID = select(*_USER_COLUMNS).where(users.c.telegram_id == bindparam("telegram_id"))
+_WITH_REFERRER = (
+    select(*_USER_COLUMNS, *_REFERRER_COLUMNS)
+    .select_from(users.outerjoin(_referrer, users.c.referrer_id == _referrer.c.id))
+    .where(users.c.id == bindparam("user_id"))
+)
+
+
+def _chain_statement() -> Select[Any]:
+    chain = (
+        select(users.c.id, users.c.referrer_id)
+        .where(users.c.id == bindparam("start_id"))
+        .cte("chain", recursive=True)
+    )
+    parent = users.alias("parent")
+    chain = chain.union(
+        select(parent.c.id, parent.c.referrer_id).join(chain, parent.c.id == chain.c.referrer_id)
+    )
+    return (
+        select(literal(1)).select_from(chain).where(chain.c.id == bindparam("target_id")).limit(1)
+    )
+
+
+_CHAIN_REACHES = _chain_statement()
+_PHONES_BY_LIMIT: dict[int, Select[Any]] = {}
+
+
+def _phones_statement(limit: int) -> Select[Any]:
+    stmt = _PHONES_BY_LIMIT.get(limit)
+    if stmt is None:
+        stmt = (
+            select(users.c.phone)
+            .where(users.c.referrer_id == bindparam("user_id"))
+            .order_by(users.c.referred_at.desc(), users.c.id.desc())
+            .limit(limit)
+        )
+        _PHONES_BY_LIMIT[limit] = stmt
+    return stmt
+
+
 class SqlUserRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._dialect = conn.dialect.name
 
-    async def _one(self, *where: object, for_update: bool = False) -> User | None:
-        stmt = select(*_USER_COLUMNS).where(*where)  # type: ignore[arg-type]
-        if for_update and self._dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        row = (await self._conn.execute(stmt)).first()
+    async def _one(self, stmt: Select[Any], **params: object) -> User | None:
+        row = (await self._conn.execute(stmt, params)).first()
         return to_user(row) if row is not None else None
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
-        return await self._one(users.c.id == user_id, for_update=for_update)
+        lock = for_update and self._dialect == "postgresql"
+        return await self._one(_BY_ID_FOR_UPDATE if lock else _BY_ID, user_id=user_id)
 
     async def get_by_phone(self, phone: str) -> User | None:
-        return await self._one(users.c.phone == phone)
+        return await self._one(_BY_PHONE, phone=phone)
 
     async def get_by_invite_code(self, code: str) -> User | None:
-        return await self._one(users.c.invite_code == code)
+        return await self._one(_BY_INVITE_CODE, code=code)
 
     async def get_by_telegram_id(self, telegram_id: int) -> User | None:
-        return await self._one(users.c.telegram_id == telegram_id)
+        return await self._one(_BY_TELEGRAM_ID, telegram_id=telegram_id)
 
     async def get_referrer(self, user_id: int) -> Referrer | None:
-        referrer = users.alias("referrer")
-        stmt = (
-            select(
-                referrer.c.id,
-                referrer.c.phone,
-                referrer.c.invite_code,
-                referrer.c.first_name,
-                referrer.c.last_name,
-            )
-            .select_from(users.join(referrer, users.c.referrer_id == referrer.c.id))
-            .where(users.c.id == user_id)
-        )
-        row = (await self._conn.execute(stmt)).first()
-        return to_referrer(row) if row is not None else None
+        found = await self.get_with_referrer(user_id)
+        return found[1] if found is not None else None
 
     async def get_with_referrer(self, user_id: int) -> tuple[User, Referrer | None] | None:
-        referrer = users.alias("referrer")
-        referrer_columns = [
-            referrer.c.id.label("r_id"),
-            referrer.c.phone.label("r_phone"),
-            referrer.c.invite_code.label("r_invite_code"),
-            referrer.c.first_name.label("r_first_name"),
-            referrer.c.last_name.label("r_last_name"),
-        ]
-        stmt = (
-            select(*_USER_COLUMNS, *referrer_columns)
-            .select_from(users.outerjoin(referrer, users.c.referrer_id == referrer.c.id))
-            .where(users.c.id == user_id)
-        )
-        row = (await self._conn.execute(stmt)).first()
+        row = (await self._conn.execute(_WITH_REFERRER, {"user_id": user_id})).first()
         if row is None:
             return None
         found = (
@@ -134,19 +174,8 @@ class SqlUserRepository:
             )
 
     async def chain_reaches(self, start_id: int, target_id: int) -> bool:
-        chain = (
-            select(users.c.id, users.c.referrer_id)
-            .where(users.c.id == start_id)
-            .cte("chain", recursive=True)
-        )
-        parent = users.alias("parent")
-        chain = chain.union(
-            select(parent.c.id, parent.c.referrer_id).join(
-                chain, parent.c.id == chain.c.referrer_id
-            )
-        )
-        stmt = select(literal(1)).select_from(chain).where(chain.c.id == target_id).limit(1)
-        return (await self._conn.execute(stmt)).first() is not None
+        params = {"start_id": start_id, "target_id": target_id}
+        return (await self._conn.execute(_CHAIN_REACHES, params)).first() is not None
 
     async def set_referrer_once(self, user_id: int, referrer_id: int, now: datetime) -> bool:
         result = await self._conn.execute(
@@ -191,13 +220,8 @@ class SqlUserRepository:
         )
 
     async def referral_phones(self, user_id: int, limit: int) -> Sequence[str]:
-        stmt = (
-            select(users.c.phone)
-            .where(users.c.referrer_id == user_id)
-            .order_by(users.c.referred_at.desc(), users.c.id.desc())
-            .limit(limit)
-        )
-        return list((await self._conn.execute(stmt)).scalars())
+        result = await self._conn.execute(_phones_statement(limit), {"user_id": user_id})
+        return [str(phone) for phone in result.scalars()]
 
     async def referrals_page(
         self, user_id: int, limit: int, after: tuple[datetime, int] | None

@@ -55,6 +55,8 @@ async def test_contract_operations_list_their_errors_and_examples(openapi: dict[
         "Code created successfully"
     ]
     assert "referral_list" in schemas["UserOut"]["examples"][0]
+    assert schemas["TokenPairOut"]["examples"][0]["access_token"] == "access_token"
+    assert schemas["LoginIn"]["examples"] == [{"phone": "+79999999999", "otp_code": "1234"}]
 
 
 def test_routes_are_addressed_by_name(app: FastAPI) -> None:

@@ -13,8 +13,10 @@ from core.domain.errors import (
     SmsDailyCapReached,
     SmsDeliveryFailed,
 )
+from core.domain.otp import derive_otp_key, hash_otp
 from core.services import Services
 from db.models import OtpChallengeRow
+from tests.conftest import TEST_SECRET
 from tests.fakes.clock import FrozenClock
 from tests.fakes.sms import RecordingSmsSender
 
@@ -49,7 +51,10 @@ async def test_only_a_hash_of_the_code_is_stored(
     await services.auth.request_code(PHONE, "ip:1.1.1.1")
     code = sms.last_code()
     [row] = await stored_challenges(engine)
-    assert code not in row.code_hash and len(row.code_hash) == 64
+    # The stored value is the keyed hash (HMAC with a key derived from SECRET_KEY), and no
+    # column holds the code itself.
+    assert row.code_hash == hash_otp(derive_otp_key(TEST_SECRET), PHONE, code)
+    assert code not in {str(value) for value in row}
     assert row.phone == PHONE and row.attempts == 0 and row.used_at is None
 
 
