@@ -1,0 +1,1 @@
+"""Benchmarks of the referral service against a bare ASGI ceiling: ``make bench``."""
