@@ -23,13 +23,16 @@ def to_user(row: Any) -> User:
     )
 
 
-def to_referrer(row: Any) -> Referrer:
+def to_referrer(row: Any) -> Referrer | None:
+    """The referrer joined to a user row as ``r_*`` columns, if there is one."""
+    if row.r_id is None:
+        return None
     return Referrer(
-        id=row.id,
-        phone=row.phone,
-        invite_code=row.invite_code,
-        first_name=row.first_name,
-        last_name=row.last_name,
+        id=row.r_id,
+        phone=row.r_phone,
+        invite_code=row.r_invite_code,
+        first_name=row.r_first_name,
+        last_name=row.r_last_name,
     )
 
 

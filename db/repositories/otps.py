@@ -157,6 +157,3 @@ class SqlOtpRepository:
             .group_by(challenges.c.prefix)
         )
         return [(p, int(sent), int(used)) for p, sent, used in await self._conn.execute(stmt)]
-
-    async def purge_before(self, before: datetime) -> None:
-        await self._conn.execute(delete(challenges).where(challenges.c.created_at < before))

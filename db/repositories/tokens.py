@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.entities import RefreshRecord
@@ -50,6 +50,3 @@ class SqlRefreshTokenRepository:
             .where(tokens.c.family_id == family_id, tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-
-    async def purge_expired(self, now: datetime) -> None:
-        await self._conn.execute(delete(tokens).where(tokens.c.expires_at < now))

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    func,
     literal,
     or_,
     select,
@@ -23,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.entities import Referral, Referrer, User
-from db.mapping import to_referral, to_user
+from db.mapping import to_referral, to_referrer, to_user
 from db.models import UserRow
 
 users = cast(Table, UserRow.__table__)
@@ -121,26 +120,11 @@ class SqlUserRepository:
     async def get_by_telegram_id(self, telegram_id: int) -> User | None:
         return await self._one(_BY_TELEGRAM_ID, telegram_id=telegram_id)
 
-    async def get_referrer(self, user_id: int) -> Referrer | None:
-        found = await self.get_with_referrer(user_id)
-        return found[1] if found is not None else None
-
     async def get_with_referrer(self, user_id: int) -> tuple[User, Referrer | None] | None:
         row = (await self._conn.execute(_WITH_REFERRER, {"user_id": user_id})).first()
         if row is None:
             return None
-        found = (
-            Referrer(
-                id=row.r_id,
-                phone=row.r_phone,
-                invite_code=row.r_invite_code,
-                first_name=row.r_first_name,
-                last_name=row.r_last_name,
-            )
-            if row.r_id is not None
-            else None
-        )
-        return to_user(row), found
+        return to_user(row), to_referrer(row)
 
     async def create_if_absent(
         self,
@@ -245,6 +229,3 @@ class SqlUserRepository:
                 )
         stmt = stmt.order_by(users.c.referred_at.desc(), users.c.id.desc()).limit(limit)
         return [to_referral(row) for row in await self._conn.execute(stmt)]
-
-    async def count(self) -> int:
-        return int((await self._conn.execute(select(func.count()).select_from(users))).scalar_one())
