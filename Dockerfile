@@ -19,14 +19,13 @@ WORKDIR /app
 # Dependencies first, in their own layer: it is rebuilt only when the lock changes.
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
-# Then the project itself (installed in place: the CLI finds alembic.ini beside the code).
-COPY README.md alembic.ini ./
-COPY alembic ./alembic
+# Then the project itself (the migrations are inside the db package).
+COPY README.md ./
 COPY core ./core
 COPY db ./db
 COPY bot ./bot
 RUN uv sync --locked --no-dev \
-    && python -m compileall -q core db bot alembic
+    && python -m compileall -q core db bot
 
 # ---- runtime: the venv and the code, no compiler, no uv, not root ----------------------------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -47,6 +47,7 @@ from core.domain.errors import (
     PhoneLocked,
     PhoneNotAllowed,
     RateLimited,
+    ResendTooSoon,
     SmsDailyCapReached,
     SmsDeliveryFailed,
     Unauthorized,
@@ -117,6 +118,7 @@ REPLIES: dict[type[DomainError], ErrorReply] = {
     # limits
     RateLimited: ErrorReply(lambda exc: texts.err_rate_limited(_retry_after(exc))),
     PhoneLocked: ErrorReply(lambda exc: texts.err_phone_locked(_retry_after(exc))),
+    ResendTooSoon: ErrorReply(lambda exc: texts.resend_wait(_retry_after(exc))),
     # the SMS gateway
     Unavailable: _static(texts.err_unavailable),
     SmsDeliveryFailed: _static(texts.err_sms_unavailable),

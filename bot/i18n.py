@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 
-from core.services.languages import RUSSIAN_SPEAKING
+from core.domain.languages import RUSSIAN_SPEAKING
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"

@@ -1,4 +1,5 @@
-"""Running the bot with long polling."""
+"""Running the bot over services the composition root built: long polling, or registering the
+webhook that the API process serves."""
 
 from __future__ import annotations
 
@@ -8,31 +9,38 @@ import logging
 
 from aiogram import Dispatcher
 from aiogram.exceptions import TelegramAPIError
-from aiogram.utils.token import TokenValidationError
+from aiogram.utils.token import TokenValidationError, validate_token
 
 from bot.app import create_bot, create_dispatcher, set_commands
-from bot.notifier import TelegramNotifier
+from bot.webhook import register_webhook
 from core.services import Services
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+def start_problem(settings: Settings) -> str | None:
+    """Why the bot cannot start as configured (checked before anything is built), or None."""
+    if settings.bot_token is None:
+        return "BOT_TOKEN is not set: the Telegram bot is off. Set BOT_TOKEN to run it."
+    try:
+        validate_token(settings.bot_token.get_secret_value())
+    except TokenValidationError:
+        return "BOT_TOKEN is malformed: expected <digits>:<secret> as given by @BotFather"
+    if settings.webhook_url and settings.webhook_secret is None:
+        return "WEBHOOK_URL is set without WEBHOOK_SECRET: refusing to register the webhook"
+    return None
+
+
 async def run_polling(
     settings: Settings, services: Services, *, handle_signals: bool = True
 ) -> None:
-    """Poll until stopped (SIGINT/SIGTERM with ``handle_signals``, else cancel the task).
-
-    When nothing else tells inviters about new referrals yet, this bot does, for the run.
-    """
+    """Poll until stopped (SIGINT/SIGTERM with ``handle_signals``, else cancel the task)."""
     if settings.webhook_url:
         log.info("WEBHOOK_URL is set: updates reach the bot through the API's webhook, not polling")
         return
     bot = create_bot(settings)
     dp = create_dispatcher(services, settings)
-    notifier_installed = services.referrals.notifier is None
-    if notifier_installed:
-        services.referrals.notifier = TelegramNotifier(bot)
     try:
         log.info(
             "Telegram bot polling %s with %s storage",
@@ -56,8 +64,6 @@ async def run_polling(
             await _stop(dp, polling)
             raise
     finally:
-        if notifier_installed:
-            services.referrals.notifier = None
         await dp.fsm.close()
         await bot.session.close()
 
@@ -73,8 +79,6 @@ async def _stop(dp: Dispatcher, polling: asyncio.Future[None]) -> None:
 
 async def register_webhook_mode(settings: Settings, services: Services) -> None:
     """Webhook mode: set the command menus and point Telegram at the API's webhook route."""
-    from bot.webhook import register_webhook
-
     bot = create_bot(settings)
     dp = create_dispatcher(services, settings)
     try:
@@ -85,27 +89,15 @@ async def register_webhook_mode(settings: Settings, services: Services) -> None:
         await bot.session.close()
 
 
-async def run_bot(settings: Settings) -> int:
+async def run_bot(settings: Settings, services: Services) -> int:
     """``referral bot``: long polling until stopped, or (with ``WEBHOOK_URL``) registering the
-    webhook that the API process serves. 0 when done, 2 when the bot cannot start as configured.
+    webhook. 0 when done, 2 when the Bot API refuses the bot.
     """
-    if settings.bot_token is None:
-        log.error("BOT_TOKEN is not set: the Telegram bot is off. Set BOT_TOKEN to run it.")
-        return 2
-    if settings.webhook_url and settings.webhook_secret is None:
-        log.error("WEBHOOK_URL is set without WEBHOOK_SECRET: refusing to register the webhook")
-        return 2
-    from core.container import build_services
-
     try:
-        async with build_services(settings) as services:
-            if settings.webhook_url:
-                await register_webhook_mode(settings, services)
-            else:
-                await run_polling(settings, services)
-    except TokenValidationError:
-        log.error("BOT_TOKEN is malformed: expected <digits>:<secret> as given by @BotFather")
-        return 2
+        if settings.webhook_url:
+            await register_webhook_mode(settings, services)
+        else:
+            await run_polling(settings, services)
     except TelegramAPIError as exc:
         log.error("the Bot API refused to start the bot: %s", exc)
         return 2

@@ -22,7 +22,6 @@ class ProfileFlow(StatesGroup):
 PENDING_INVITE = "pending_invite"  # normalised invite code from the deep link, kept until login
 LOCALE = "locale"  # language chosen with /language before login (or kept after logout)
 PHONE = "phone"  # E.164 number being confirmed
-RESEND_AT = "resend_at"  # POSIX time when "Send again" is allowed (display only)
 REFERRAL_CURSORS = "referral_cursors"  # keyset cursor of each page shown so far
 
-LOGIN_KEYS = (PHONE, RESEND_AT)
+LOGIN_KEYS = (PHONE,)

@@ -10,20 +10,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from pydantic import ValidationError
 from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from core.services import Services
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 SEEN_TTL_SECONDS = 24 * 3600
 SEEN_IN_MEMORY = 100_000
 
@@ -136,6 +143,34 @@ async def webhook_intake(settings: Settings, services: Services) -> AsyncIterato
         if redis is not None:
             await redis.aclose()
         await bot.session.close()
+
+
+def _refuse(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+def mount_webhook(app: Starlette, intake: WebhookIntake, webhook_url: str) -> None:
+    """Serve Telegram's posts on the path of ``WEBHOOK_URL`` (outside the API's schema)."""
+
+    async def telegram_webhook(request: Request) -> Response:
+        if not intake.secret_matches(request.headers.get(SECRET_HEADER)):
+            return _refuse(403, "Wrong or missing secret token.", "forbidden")
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            return _refuse(422, "The body is not valid JSON.", "validation_error")
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            return _refuse(422, "The body is not a Telegram update.", "validation_error")
+        try:
+            await intake.accept(payload)
+        except ValidationError:
+            return _refuse(422, "The body is not a Telegram update.", "validation_error")
+        except QueueFull:
+            return _refuse(503, "Busy; Telegram will retry.", "busy", {"Retry-After": "5"})
+        return Response(b'{"ok":true}', media_type="application/json")
+
+    path = urlsplit(webhook_url).path or "/"
+    app.add_route(path, telegram_webhook, methods=["POST"], name="telegram_webhook")
 
 
 async def register_webhook(settings: Settings, bot: Bot, dispatcher: Dispatcher) -> None:

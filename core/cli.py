@@ -1,23 +1,18 @@
 """One command for every process: ``referral api|bot|dev|migrate|revision|check-config``.
 
-Each command imports what it needs when it runs, so ``referral --help`` stays fast.
+Each command imports what it needs when it runs, so ``referral --help`` stays fast. The
+process commands hand over to ``core.runtime``, the composition root.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from alembic.config import Config
-
     from core.settings import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_settings() -> Settings:
@@ -35,53 +30,43 @@ def _load_settings() -> Settings:
         raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None
 
 
-def _alembic_config(url: str) -> Config:
-    from alembic.config import Config
-
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "alembic"))
-    cfg.attributes["database_url"] = url
-    return cfg
-
-
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from alembic import command
+    from db.migrate import upgrade
 
-    command.upgrade(_alembic_config(settings.db_url), args.revision)
+    upgrade(settings.db_url, args.revision)
     return 0
 
 
 def cmd_downgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from alembic import command
+    from db.migrate import downgrade
 
-    command.downgrade(_alembic_config(settings.db_url), args.revision)
+    downgrade(settings.db_url, args.revision)
     return 0
 
 
 def cmd_revision(args: argparse.Namespace, settings: Settings) -> int:
-    from alembic import command
+    from db.migrate import revision
 
-    command.revision(_alembic_config(settings.db_url), message=args.message, autogenerate=True)
+    revision(settings.db_url, args.message)
     return 0
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
-    from core.api.server import serve
+    from core import runtime
 
-    return serve(settings, host=args.host, port=args.port, workers=args.workers)
+    return runtime.api(settings, host=args.host, port=args.port, workers=args.workers)
 
 
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runner import run_bot
+    from core import runtime
 
-    return asyncio.run(run_bot(settings))
+    return runtime.bot(settings)
 
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
-    from core.api.server import serve_dev
+    from core import runtime
 
-    cmd_migrate(argparse.Namespace(revision="head"), settings)
-    return asyncio.run(serve_dev(settings, host=args.host, port=args.port))
+    return runtime.dev(settings, host=args.host, port=args.port)
 
 
 def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,4 +1,9 @@
-"""The composition root: the only place that chooses adapters."""
+"""Building the services: the only place that chooses adapters.
+
+``build_services(settings)`` opens the database engine, the SMS sender, the notifier and the
+health probes, builds every use case over them once, and closes them all on exit. Each
+process kind (``core.runtime``) calls it once and hands the result to its front ends.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,8 @@ from core.adapters.clock import SystemClock
 from core.adapters.health import AllOf, RedisProbe
 from core.adapters.metrics import PrometheusMetrics
 from core.adapters.sms_log import ConsoleSmsSender, FileSmsSender
-from core.ports import Clock, HealthProbe, ReferralNotifier, SmsSender
-from core.services import AuthService, Metrics, ReferralService, Services, TokenService
+from core.ports import Clock, HealthProbe, Metrics, ReferralNotifier, SmsSender
+from core.services import AccountService, AuthService, ReferralService, Services, TokenService
 from core.settings import Settings
 from db.engine import make_engine
 from db.uow import SqlHealthProbe, SqlUnitOfWorkFactory
@@ -34,8 +39,8 @@ async def make_sms_sender(settings: Settings, stack: AsyncExitStack) -> SmsSende
     return ConsoleSmsSender()
 
 
-async def make_notifier(settings: Settings, stack: AsyncExitStack) -> ReferralNotifier | None:
-    """With BOT_TOKEN, referrers hear of new referrals in Telegram, from the API process too."""
+def make_notifier(settings: Settings, stack: AsyncExitStack) -> ReferralNotifier | None:
+    """With BOT_TOKEN, people hear of their referrals in Telegram, from any process."""
     if settings.bot_token is None:
         return None
     from bot.app import create_bot
@@ -53,8 +58,12 @@ async def build_services(
     sms: SmsSender | None = None,
     clock: Clock | None = None,
     metrics: Metrics | None = None,
+    notifier: ReferralNotifier | None = None,
 ) -> AsyncIterator[Services]:
-    """Build every service once; the engine and the SMS client are closed on exit."""
+    """Build every service once; the engine and the clients are closed on exit.
+
+    The keyword arguments replace one adapter each (tests, benchmarks).
+    """
     settings.ensure_can_start()
     async with AsyncExitStack() as stack:
         engine = make_engine(
@@ -65,7 +74,7 @@ async def build_services(
         clock = clock or SystemClock()
         metrics = metrics or PrometheusMetrics()
         sender = sms or await make_sms_sender(settings, stack)
-        referrals = ReferralService(uow, clock, metrics, await make_notifier(settings, stack))
+        referrals = ReferralService(uow, clock, metrics, notifier or make_notifier(settings, stack))
         probes: list[HealthProbe] = [SqlHealthProbe(engine)]
         if settings.redis_url is not None:
             redis_probe = RedisProbe(settings.redis_url.get_secret_value())
@@ -82,6 +91,7 @@ async def build_services(
                 referrals,
                 metrics,
             ),
+            accounts=AccountService(uow),
             referrals=referrals,
             tokens=TokenService(uow, clock, settings.jwt),
             health=AllOf(probes),

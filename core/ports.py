@@ -29,6 +29,44 @@ class SmsSender(Protocol):
         ...
 
 
+class Metrics(Protocol):
+    """What the service counts. ``core.adapters.metrics.PrometheusMetrics`` fills it."""
+
+    # ----- the core's use cases ------------------------------------------------------------
+    def codes_sent(self) -> None:
+        """A code left through the SMS sender."""
+        ...
+
+    def codes_failed(self) -> None:
+        """The SMS sender refused or failed."""
+        ...
+
+    def logged_in(self, *, created: bool) -> None:
+        """A successful login; ``created`` on the first one of a phone."""
+        ...
+
+    def login_failed(self) -> None:
+        """A login refused for a wrong, expired or used code, or a lock."""
+        ...
+
+    def activated(self) -> None:
+        """An invite code was activated."""
+        ...
+
+    # ----- the front ends ------------------------------------------------------------------
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One answered HTTP request; ``route`` is the template, never the raw path."""
+        ...
+
+    def bot_update(self, kind: str, ok: bool) -> None:
+        """One Telegram update handled; ``kind`` is its type (``message``, ...)."""
+        ...
+
+    def render(self) -> tuple[bytes, str]:
+        """The body and the content type of ``GET /metrics``."""
+        ...
+
+
 class ReferralNotifier(Protocol):
     async def referral_joined(self, referrer: User, referral: User) -> None:
         """Tell ``referrer`` that ``referral`` activated their code. Best effort."""

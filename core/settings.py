@@ -3,8 +3,9 @@
 ``Settings`` reads the environment and ``.env`` once (in ``core.cli``) and is passed down.
 Environment names are flat and documented in ``.env.sample``; the original project's names
 (``SECRET_KEY``, ``EMAIL``, ``SMS_KEY``, ``POSTGRES_*``, ``PASSWORD_DATABASE``, ``PGDATA``)
-keep their meaning. Small frozen groups (``settings.otp``, ``settings.limits``, ...) are what
-each component receives.
+keep their meaning. The core's policies (``settings.otp``, ``settings.limits``, ``settings.jwt``:
+frozen values of ``core.domain.policy``) and the adapters' groups (``settings.sms``) are what
+each component receives; the core's domain, ports and services never import this module.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.domain.policy import LimitPolicy, OtpPolicy, TokenPolicy
+
 DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/referral.sqlite3"
 MIN_SECRET_BYTES = 32
@@ -24,43 +27,6 @@ MIN_SECRET_BYTES = 32
 
 class ConfigError(ValueError):
     """The configuration cannot run: the message says what to set."""
-
-
-@dataclass(frozen=True, slots=True)
-class OtpSettings:
-    length: int
-    ttl_seconds: int
-    max_attempts: int
-    resend_seconds: int
-    sends_per_hour: int
-    sends_per_day: int
-    lock_after_failures: int
-    lock_base_seconds: int
-    lock_max_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class LimitSettings:
-    """Defences against SMS pumping, on top of the per-phone rules of ``OtpSettings``."""
-
-    allowed_prefixes: tuple[str, ...]
-    client_requests_per_hour: int
-    prefix_digits: int
-    prefix_numbers_per_hour: int
-    global_sends_per_day: int
-    watch_min_sent: int
-    watch_min_conversion: float
-    watch_interval_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class JwtSettings:
-    secret: str
-    issuer: str
-    audience: str
-    access_ttl_seconds: int
-    refresh_ttl_seconds: int
-    refresh_reuse_grace_seconds: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +219,8 @@ class Settings(BaseSettings):
         return url
 
     @property
-    def otp(self) -> OtpSettings:
-        return OtpSettings(
+    def otp(self) -> OtpPolicy:
+        return OtpPolicy(
             length=self.otp_length,
             ttl_seconds=self.otp_ttl_seconds,
             max_attempts=self.otp_max_attempts,
@@ -267,13 +233,13 @@ class Settings(BaseSettings):
         )
 
     @property
-    def limits(self) -> LimitSettings:
+    def limits(self) -> LimitPolicy:
         prefixes = tuple(
             p if p.startswith("+") else "+" + p
             for p in (part.strip() for part in self.allowed_country_prefixes.split(","))
             if p
         )
-        return LimitSettings(
+        return LimitPolicy(
             allowed_prefixes=prefixes,
             client_requests_per_hour=self.client_code_requests_per_hour,
             prefix_digits=self.prefix_digits,
@@ -285,8 +251,8 @@ class Settings(BaseSettings):
         )
 
     @property
-    def jwt(self) -> JwtSettings:
-        return JwtSettings(
+    def jwt(self) -> TokenPolicy:
+        return TokenPolicy(
             secret=self.secret_key.get_secret_value(),
             issuer=self.jwt_issuer,
             audience=self.jwt_audience,

@@ -25,6 +25,7 @@ from core.services import Services
 from core.settings import Settings
 from db.engine import make_engine
 from tests.fakes.clock import FrozenClock
+from tests.fakes.notifier import ForwardingNotifier
 from tests.fakes.sms import RecordingSmsSender
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,13 +43,9 @@ BACKENDS = [
 
 
 def migrate(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from db.migrate import upgrade
 
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "alembic"))
-    cfg.attributes["database_url"] = url
-    command.upgrade(cfg, "head")
+    upgrade(url)
 
 
 async def _reset_postgres_async(url: str) -> None:
@@ -138,9 +135,19 @@ def sms() -> RecordingSmsSender:
 
 
 @pytest.fixture
+def notifier() -> ForwardingNotifier:
+    """Tells nobody until a test (or the bot harness) sets its ``target``."""
+    return ForwardingNotifier()
+
+
+@pytest.fixture
 async def services(
-    settings: Settings, engine: AsyncEngine, clock: FrozenClock, sms: RecordingSmsSender
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: FrozenClock,
+    sms: RecordingSmsSender,
+    notifier: ForwardingNotifier,
 ) -> AsyncIterator[Services]:
     # ``engine`` is requested so the tables are emptied after the test.
-    async with build_services(settings, sms=sms, clock=clock) as built:
+    async with build_services(settings, sms=sms, clock=clock, notifier=notifier) as built:
         yield built

@@ -1,4 +1,10 @@
-"""The core's domain, ports and services import no framework, no transport and no storage."""
+"""What may import what.
+
+* The core's domain, ports and services import no framework, no transport, no storage and
+  nothing of the composition root (the settings included): they receive plain values.
+* The front ends stay apart: ``core/api`` never imports ``bot``, nor ``bot`` ``core.api``;
+  only the composition root (``core.container``, ``core.runtime``) puts them together.
+"""
 
 import ast
 from pathlib import Path
@@ -19,6 +25,11 @@ FORBIDDEN = (
     "core.api",
     "core.adapters",
     "core.container",
+    "core.runtime",
+    "core.cli",
+    "core.settings",
+    "core.config_report",
+    "core.logging",
     "uvicorn",
     "smsaero",
 )
@@ -54,3 +65,24 @@ def test_transports_raise_no_http_errors_of_their_own() -> None:
     for path in (ROOT / "core" / "api").rglob("*.py"):
         if path.name != "errors.py":
             assert "HTTPException" not in path.read_text(), path
+
+
+def _python_files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize(
+    ("front_end", "other"),
+    [("core/api", "bot"), ("bot", "core.api")],
+    ids=["api-imports-no-bot", "bot-imports-no-api"],
+)
+def test_front_ends_do_not_import_each_other(front_end: str, other: str) -> None:
+    for path in _python_files(front_end):
+        bad = {n for n in imported_modules(path) if n == other or n.startswith(other + ".")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_imported_modules_sees_lazy_imports_inside_functions() -> None:
+    """The check walks the whole tree, so an import hidden in a function is caught too."""
+    source = ROOT / "core" / "runtime.py"
+    assert "bot.runner" in imported_modules(source)

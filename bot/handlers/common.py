@@ -54,7 +54,7 @@ async def on_logout(
         await message.answer(texts.not_logged_in(), reply_markup=keyboards.remove())
         return
     assert message.from_user is not None
-    await services.referrals.unlink_telegram(message.from_user.id)
+    await services.accounts.unlink_telegram(message.from_user.id)
     await state.set_data({LOCALE: locale})  # keep speaking the same language
     await message.answer(texts.logged_out(), reply_markup=keyboards.remove())
 

@@ -16,8 +16,8 @@ from bot.edits import edit_text
 from bot.filters import Button
 from bot.states import LOCALE
 from core.domain.entities import User
+from core.domain.languages import parse_language
 from core.services import Services
-from core.services.languages import parse_language
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ async def on_language_chosen(
     user: User | None,
 ) -> None:
     if user is not None:
-        language = (await services.referrals.set_language(user.id, callback_data.code)).language
+        language = (await services.accounts.set_language(user.id, callback_data.code)).language
     else:
         language = parse_language(callback_data.code)
     assert language is not None

@@ -1,12 +1,10 @@
 """Logging in: the phone (shared contact or typed), then the code from the SMS.
 
-The core sends the code, checks it and enforces every limit; the bot remembers when it may
-offer "Send again" only to draw the button.
+The core sends the code, checks it and enforces every limit, the "Send again" cooldown
+included; the bot only draws what the core answers.
 """
 
 from __future__ import annotations
-
-import math
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -19,21 +17,13 @@ from bot.edits import edit_markup, edit_text
 from bot.errors import error_text
 from bot.filters import Button, NotLoggedIn, menu_buttons
 from bot.links import invite_link
-from bot.states import LOCALE, PENDING_INVITE, PHONE, RESEND_AT, LoginFlow
-from core.domain.errors import DomainError
-from core.ports import Clock
+from bot.states import LOCALE, PENDING_INVITE, PHONE, LoginFlow
 from core.services import Services, TelegramProfile
 
 
 def client_id(telegram_id: int) -> str:
     """Who asks, for the core's per-client limits."""
     return f"tg:{telegram_id}"
-
-
-def contact_phone(raw: str) -> str:
-    """Telegram sends a contact's number in international format, sometimes without the plus."""
-    raw = raw.strip()
-    return raw if raw.startswith("+") else "+" + raw
 
 
 # ----- the phone ----------------------------------------------------------------------------
@@ -43,23 +33,18 @@ async def _send_code(
     message: Message,
     state: FSMContext,
     services: Services,
-    clock: Clock,
     locale: str,
     raw_phone: str,
     telegram_id: int,
 ) -> None:
     sent = await services.auth.request_code(raw_phone, client_id(telegram_id), language=locale)
-    await state.update_data(
-        {PHONE: sent.phone, RESEND_AT: clock.now().timestamp() + sent.resend_after}
-    )
+    await state.update_data({PHONE: sent.phone})
     await state.set_state(LoginFlow.code)
     await message.answer(texts.code_sent(sent.phone), reply_markup=keyboards.remove())
     await message.answer(texts.ask_code(), reply_markup=keyboards.code_step(sent.resend_after))
 
 
-async def on_contact(
-    message: Message, state: FSMContext, services: Services, clock: Clock, locale: str
-) -> None:
+async def on_contact(message: Message, state: FSMContext, services: Services, locale: str) -> None:
     contact, sender = message.contact, message.from_user
     if contact is None or sender is None:
         return
@@ -67,17 +52,15 @@ async def on_contact(
         await state.set_state(LoginFlow.phone)
         await message.answer(texts.not_own_contact(), reply_markup=keyboards.phone_request())
         return
-    await _send_code(
-        message, state, services, clock, locale, contact_phone(contact.phone_number), sender.id
-    )
+    await _send_code(message, state, services, locale, contact.phone_number, sender.id)
 
 
 async def on_phone_text(
-    message: Message, state: FSMContext, services: Services, clock: Clock, locale: str
+    message: Message, state: FSMContext, services: Services, locale: str
 ) -> None:
     if message.text is None or message.from_user is None:
         return
-    await _send_code(message, state, services, clock, locale, message.text, message.from_user.id)
+    await _send_code(message, state, services, locale, message.text, message.from_user.id)
 
 
 # ----- the code -----------------------------------------------------------------------------
@@ -96,17 +79,18 @@ async def on_code(
         await message.answer(texts.ask_phone(), reply_markup=keyboards.phone_request())
         return
     chosen = data.get(LOCALE)
-    result = await services.auth.login(
+    pending = data.get(PENDING_INVITE)
+    result = await services.auth.login_with_pending_invite(
         phone,
         message.text,
-        telegram=TelegramProfile(
+        pending if isinstance(pending, str) else None,
+        TelegramProfile(
             telegram_id=sender.id,
             first_name=sender.first_name,
             last_name=sender.last_name,
             language=chosen if isinstance(chosen, str) else sender.language_code,
         ),
     )
-    pending = data.get(PENDING_INVITE)
     await state.set_state(None)
     await state.set_data({LOCALE: chosen} if isinstance(chosen, str) else {})
     user = result.user
@@ -114,31 +98,26 @@ async def on_code(
     with i18n.use_locale(locale):
         link = await invite_link(bot, user.invite_code)
         await message.answer(texts.greeting(user, link), reply_markup=keyboards.main_menu())
-        if isinstance(pending, str):
+        if result.activation is not None:
+            await message.answer(texts.invite_activated(result.activation.referrer))
+        elif result.invite_refused is not None and isinstance(pending, str):
             # The invite is explained on its own: a refusal never undoes the login.
-            try:
-                activation = await services.referrals.activate_invite(user.id, pending)
-            except DomainError as exc:
-                await message.answer(texts.pending_invite_failed(pending, error_text(exc)))
-            else:
-                await message.answer(texts.invite_activated(activation.referrer))
+            reason = error_text(result.invite_refused)
+            await message.answer(texts.pending_invite_failed(pending, reason))
 
 
 async def on_resend(
-    query: CallbackQuery, state: FSMContext, services: Services, clock: Clock, locale: str
+    query: CallbackQuery, state: FSMContext, services: Services, locale: str
 ) -> None:
-    data = await state.get_data()
-    phone, resend_at = data.get(PHONE), data.get(RESEND_AT)
+    phone = (await state.get_data()).get(PHONE)
     if not isinstance(phone, str) or not isinstance(query.message, Message):
         await query.answer(texts.stale_button())
         return
-    left = math.ceil(float(resend_at or 0) - clock.now().timestamp())
-    if left > 0:
-        await query.answer(texts.resend_wait(left))
-        await edit_markup(query.message, keyboards.code_step(left))
+    sent = await services.auth.resend_code(phone, client_id(query.from_user.id), language=locale)
+    if not sent.sent:
+        await query.answer(texts.resend_wait(sent.resend_after))
+        await edit_markup(query.message, keyboards.code_step(sent.resend_after))
         return
-    sent = await services.auth.request_code(phone, client_id(query.from_user.id), language=locale)
-    await state.update_data({RESEND_AT: clock.now().timestamp() + sent.resend_after})
     await query.answer()
     await edit_text(
         query.message, texts.new_code_sent(sent.phone), keyboards.code_step(sent.resend_after)
@@ -148,7 +127,6 @@ async def on_resend(
 async def on_change_number(query: CallbackQuery, state: FSMContext) -> None:
     data = await state.get_data()
     data.pop(PHONE, None)
-    data.pop(RESEND_AT, None)
     await state.set_data(data)
     await state.set_state(LoginFlow.phone)
     await query.answer()

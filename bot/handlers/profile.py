@@ -41,7 +41,7 @@ async def on_name(message: Message, state: FSMContext, services: Services, user:
     if message.text is None:
         return
     first, last = split_name(message.text)
-    updated = await services.referrals.update_names(user.id, first_name=first, last_name=last)
+    updated = await services.accounts.update_names(user.id, first_name=first, last_name=last)
     await state.set_state(None)
     await message.answer(texts.name_saved(updated), reply_markup=keyboards.main_menu())
 

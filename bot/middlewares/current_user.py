@@ -21,6 +21,6 @@ class CurrentUser(BaseMiddleware):
         sender: User | None = data.get("event_from_user")
         services: Services = data["services"]
         data["user"] = (
-            await services.referrals.user_by_telegram(sender.id) if sender is not None else None
+            await services.accounts.user_by_telegram(sender.id) if sender is not None else None
         )
         return await handler(event, data)

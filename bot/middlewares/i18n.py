@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18nMiddleware
 
 from bot.states import LOCALE
 from core.domain.entities import User
-from core.services.languages import normalize_language
+from core.domain.languages import normalize_language
 
 log = logging.getLogger(__name__)
 

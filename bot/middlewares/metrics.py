@@ -13,7 +13,7 @@ from core.services import Services
 
 class CountUpdates(BaseMiddleware):
     def __init__(self, services: Services) -> None:
-        self._observe = getattr(services.metrics, "bot_update", None)
+        self._observe = services.metrics.bot_update
 
     async def __call__(
         self,
@@ -21,7 +21,7 @@ class CountUpdates(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if self._observe is None or not isinstance(event, Update):
+        if not isinstance(event, Update):
             return await handler(event, data)
         kind = event.event_type
         try:

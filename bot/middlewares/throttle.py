@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import texts
 from bot.i18n import use_locale
-from core.services.languages import normalize_language
+from core.domain.languages import normalize_language
 
 log = logging.getLogger(__name__)
 

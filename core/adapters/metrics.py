@@ -1,4 +1,4 @@
-"""``PrometheusMetrics``: the core's ``Metrics`` hooks, plus HTTP and bot counters, for /metrics.
+"""``PrometheusMetrics``: ``core.ports.Metrics``, plus HTTP and bot counters, for /metrics.
 
 Each instance owns a ``CollectorRegistry`` (never prometheus_client's global one), so tests and
 the composition root can build as many as they like without "Duplicated timeseries" errors.
@@ -24,8 +24,6 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
-
-from core.services.metrics import Metrics
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -59,7 +57,7 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 
 
-class PrometheusMetrics(Metrics):
+class PrometheusMetrics:
     """Counts what the core, the HTTP API and the bot do, in Prometheus' text format."""
 
     def __init__(self, namespace: str = "referral") -> None:
@@ -128,7 +126,7 @@ class PrometheusMetrics(Metrics):
             PlatformCollector(registry=registry)
             GCCollector(registry=registry)
 
-    # ----- the core's hooks (core.services.metrics.Metrics) ------------------------------------
+    # ----- the core's hooks (core.ports.Metrics) -------------------------------------------
 
     def codes_sent(self) -> None:
         self._codes_sent.inc()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.domain.errors import DomainError
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -95,6 +97,8 @@ class LoginResult:
     user: User
     created: bool
     activation: Activation | None
+    #: Why the invite of a best-effort login was not applied (``None``: applied, or none given).
+    invite_refused: DomainError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +120,13 @@ class RefreshRecord:
 
 @dataclass(frozen=True, slots=True)
 class CodeSent:
-    """What ``request_code`` tells its caller: where the code went and when a new one may follow."""
+    """What ``request_code`` tells its caller: where the code went and when a new one may follow.
+
+    ``sent`` is false only from ``resend_code`` pressed during the cooldown: nothing was sent
+    and ``resend_after`` is the time left.
+    """
 
     phone: str
     expires_in: int
     resend_after: int
+    sent: bool = True

@@ -166,6 +166,17 @@ class PhoneLocked(RateLimited):
         )
 
 
+class ResendTooSoon(RateLimited):
+    """The phone got a code moments ago: the resend cooldown has ``retry_after`` seconds left."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            retry_after,
+            "A code was just sent. You can ask for a new one in "
+            f"{max(1, int(retry_after))} seconds.",
+        )
+
+
 class SmsDeliveryFailed(Unavailable):
     code = "sms_unavailable"
     message = "The SMS could not be sent. Try again later."

@@ -11,23 +11,35 @@ from core.domain.errors import InvalidPhone, PhoneNotAllowed
 DEFAULT_REGION = "RU"
 
 
+def _parse(text: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
 def normalize_phone(raw: str, allowed_prefixes: Iterable[str] = ("+7",)) -> str:
     """Return ``raw`` as an E.164 string (``+79991234567``) or raise.
 
-    ``+7 (999) 123-45-67``, ``8 999 123 45 67`` and ``79991234567`` are one number: a leading
-    ``8`` is the Russian trunk prefix, and 11 bare digits starting with 7 are read as ``+7``.
+    ``+7 (999) 123-45-67``, ``8 999 123 45 67`` and ``79991234567`` are one number: without a
+    plus, the digits are read as a Russian number first (a leading ``8`` is the trunk prefix)
+    and, if that is not a valid number, as an international one without its plus, which is how
+    Telegram hands over a shared contact (``447911123456``).
     """
     text = (raw or "").strip()
     if not text or len(text) > 32:
         raise InvalidPhone()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if not text.startswith("+") and len(digits) == 11 and digits.startswith("7"):
-        text = "+" + digits
-    try:
-        number = phonenumbers.parse(text, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        raise InvalidPhone() from None
-    if not phonenumbers.is_valid_number(number):
+    number = _parse(text)
+    if number is None and not text.startswith("+"):
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if digits and len(digits) <= 15:
+            number = _parse("+" + digits)
+    if number is None:
+        try:
+            phonenumbers.parse(text, DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            raise InvalidPhone() from None
         raise InvalidPhone(
             "This is not a valid phone number: check the digits and the country code, "
             "e.g. +79991234567."

@@ -1,18 +1,18 @@
-"""Use cases, each one transaction, called by both transports."""
+"""Use cases, each one transaction, called by every front end."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.ports import HealthProbe
+from core.ports import HealthProbe, Metrics
+from core.services.accounts import AccountService
 from core.services.auth import AuthService, TelegramProfile
-from core.services.metrics import Metrics
 from core.services.referrals import ReferralService
 from core.services.tokens import TokenService
 
 __all__ = [
+    "AccountService",
     "AuthService",
-    "Metrics",
     "ReferralService",
     "Services",
     "TelegramProfile",
@@ -20,9 +20,12 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Services:
+    """Everything a front end may call, built once per process by ``core.container``."""
+
     auth: AuthService
+    accounts: AccountService
     referrals: ReferralService
     tokens: TokenService
     health: HealthProbe

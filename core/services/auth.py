@@ -1,4 +1,14 @@
-"""Phone login: requesting a one-time code and logging in with it."""
+"""Phone login: requesting a one-time code, and logging in with it.
+
+Two policies for a login that carries an invite code, each a method of its own:
+
+* ``login`` (the REST API): the invite is part of the request. A bad invite refuses the whole
+  login, nothing is written and the one-time code stays usable, so the client can fix the
+  invite or drop it and send the same code again.
+* ``login_with_pending_invite`` (the bot): the invite came from a deep link opened earlier and
+  the person now only wants to get in. The login always goes through; the invite is applied in
+  the same transaction when the core's rules allow, and the result says why when they do not.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +22,14 @@ from core.domain.errors import (
     CodeInvalid,
     DomainError,
     PhoneLocked,
-    RateLimited,
-    SmsDailyCapReached,
+    ResendTooSoon,
     SmsDeliveryFailed,
 )
 from core.domain.invite_code import generate_invite_code, parse_invite_code
+from core.domain.languages import normalize_language
+from core.domain.limits import DAY, HOUR, client_wait, lock_seconds, phone_wait, prefix_wait
+from core.domain.limits import seconds_until as _seconds_until
+from core.domain.names import name_from_telegram
 from core.domain.otp import (
     derive_otp_key,
     generate_otp,
@@ -26,22 +39,14 @@ from core.domain.otp import (
     parse_otp,
 )
 from core.domain.phone import mask_phone, normalize_phone, phone_prefix
-from core.ports import Clock, SmsSender, UnitOfWork, UnitOfWorkFactory
-from core.services.languages import normalize_language
-from core.services.metrics import Metrics
-from core.services.names import name_from_telegram
+from core.domain.policy import LimitPolicy, OtpPolicy
+from core.ports import Clock, Metrics, SmsSender, UnitOfWork, UnitOfWorkFactory
 from core.services.referrals import ReferralService
-from core.settings import LimitSettings, OtpSettings
+from core.services.sms_budget import ConversionWatch, DailyBudget
 
 log = logging.getLogger(__name__)
 
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
 _INVITE_CODE_TRIES = 8
-
-
-def _seconds_until(moment: datetime, now: datetime) -> int:
-    return max(1, int((moment - now).total_seconds() + 0.999))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,52 +59,14 @@ class TelegramProfile:
     language: str | None = None
 
 
-class _DailyBudget:
-    """The global cap of code sends per rolling day.
-
-    Counting every send of a day on every request would grow with the traffic, so the count
-    is read from the database at most every ``refresh`` and local sends are added in between:
-    with several processes the cap may be overshot by what the others sent in that window.
-    """
-
-    def __init__(self, cap: int, refresh: timedelta = timedelta(seconds=2)) -> None:
-        self.cap = cap
-        self._refresh = refresh
-        self._count = 0
-        self._read_at: datetime | None = None
-        self._logged_day: str | None = None
-
-    async def check(self, tx: UnitOfWork, now: datetime) -> None:
-        # ``now`` of a request that waited behind others may be a little older than the last
-        # read: only a gap of a whole refresh period (either way) reads again, and the read
-        # time is taken before the await, so concurrent requests do not all count at once.
-        if self._read_at is None or abs(now - self._read_at) >= self._refresh:
-            self._read_at = now
-            self._count = await tx.otps.count_since(now - DAY)
-        if self._count >= self.cap:
-            day = now.date().isoformat()
-            if self._logged_day != day:
-                self._logged_day = day
-                log.error(
-                    "global SMS cap reached: %d codes sent in 24 h; refusing new requests", self.cap
-                )
-            raise SmsDailyCapReached()
-
-    def sent(self) -> None:
-        self._count += 1
-
-    def failed(self) -> None:
-        self._count = max(0, self._count - 1)
-
-
 class AuthService:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
         sms: SmsSender,
         clock: Clock,
-        otp: OtpSettings,
-        limits: LimitSettings,
+        otp: OtpPolicy,
+        limits: LimitPolicy,
         secret_key: str,
         referrals: ReferralService,
         metrics: Metrics,
@@ -112,8 +79,8 @@ class AuthService:
         self._key = derive_otp_key(secret_key)
         self._referrals = referrals
         self._metrics = metrics
-        self._budget = _DailyBudget(limits.global_sends_per_day)
-        self._watched_at: datetime | None = None
+        self._budget = DailyBudget(limits.global_sends_per_day)
+        self._watch = ConversionWatch(uow, limits)
 
     def normalize_phone(self, raw: str) -> str:
         return normalize_phone(raw, self._limits.allowed_prefixes)
@@ -136,9 +103,7 @@ class AuthService:
             guard = await tx.otps.guard(phone, for_update=True)
             if guard.locked_until is not None and guard.locked_until > now:
                 raise PhoneLocked(_seconds_until(guard.locked_until, now))
-            await self._check_phone_limits(tx, phone, now)
-            await self._check_client_limit(tx, client, now)
-            await self._check_prefix_limit(tx, prefix, phone, now)
+            await self._check_limits(tx, phone, prefix, client, now)
             await self._budget.check(tx, now)
             challenge_id = await tx.otps.create(
                 phone=phone,
@@ -165,78 +130,42 @@ class AuthService:
             raise
         self._metrics.codes_sent()
         log.debug("code sent to %s", mask_phone(phone))
-        await self._watch_conversion(now)
+        await self._watch.check(now)
         return CodeSent(
             phone=phone, expires_in=self._otp.ttl_seconds, resend_after=self._otp.resend_seconds
         )
 
-    async def _check_phone_limits(self, tx: UnitOfWork, phone: str, now: datetime) -> None:
-        times = await tx.otps.sent_times(phone, now - DAY)
-        if not times:
-            return
-        last = times[-1]
-        resend_at = last + timedelta(seconds=self._otp.resend_seconds)
-        if resend_at > now:
-            raise RateLimited(
-                _seconds_until(resend_at, now),
-                f"A code was just sent. You can ask for a new one in "
-                f"{_seconds_until(resend_at, now)} seconds.",
-            )
-        in_hour = [t for t in times if t > now - HOUR]
-        if len(in_hour) >= self._otp.sends_per_hour:
-            wait = _seconds_until(in_hour[-self._otp.sends_per_hour] + HOUR, now)
-            raise RateLimited(
-                wait, f"Too many codes for this number this hour. Try again in {wait} seconds."
-            )
-        if len(times) >= self._otp.sends_per_day:
-            wait = _seconds_until(times[-self._otp.sends_per_day] + DAY, now)
-            raise RateLimited(
-                wait, f"Too many codes for this number today. Try again in {wait} seconds."
+    async def resend_code(
+        self, raw_phone: str, client: str, language: str | None = None
+    ) -> CodeSent:
+        """``request_code`` for a "Send again" button: pressed during the cooldown, it sends
+        nothing and answers the time left (``sent=False``) instead of refusing."""
+        try:
+            return await self.request_code(raw_phone, client, language)
+        except ResendTooSoon as exc:
+            return CodeSent(
+                phone=self.normalize_phone(raw_phone),
+                expires_in=self._otp.ttl_seconds,
+                resend_after=exc.retry_after,
+                sent=False,
             )
 
-    async def _check_client_limit(self, tx: UnitOfWork, client: str, now: datetime) -> None:
-        cap = self._limits.client_requests_per_hour
-        times = await tx.otps.client_sent_times(client, now - HOUR)
-        if len(times) >= cap:
-            wait = _seconds_until(times[-cap] + HOUR, now)
-            raise RateLimited(
-                wait, f"Too many code requests from you. Try again in {wait} seconds."
-            )
-
-    async def _check_prefix_limit(
-        self, tx: UnitOfWork, prefix: str, phone: str, now: datetime
+    async def _check_limits(
+        self, tx: UnitOfWork, phone: str, prefix: str, client: str, now: datetime
     ) -> None:
-        cap = self._limits.prefix_numbers_per_hour
-        phones = await tx.otps.prefix_phones(prefix, now - HOUR)
-        if phone in phones or len(phones) < cap:
-            return
-        firsts = sorted(phones.values())
-        wait = _seconds_until(firsts[-cap] + HOUR, now)
-        log.warning("prefix cap reached for %s: %d numbers in an hour", prefix, len(phones))
-        raise RateLimited(
-            wait, f"Too many code requests for numbers like this. Try again in {wait} seconds."
-        )
-
-    async def _watch_conversion(self, now: datetime) -> None:
-        """Warn when many codes go out and few are used: the signature of SMS pumping."""
-        interval = timedelta(seconds=self._limits.watch_interval_seconds)
-        if self._watched_at is not None and now - self._watched_at < interval:
-            return
-        self._watched_at = now
-        async with self._uow() as tx:
-            rows = await tx.otps.conversion_by_prefix(now - HOUR)
-        sent = sum(r[1] for r in rows)
-        used = sum(r[2] for r in rows)
-        if sent <= self._limits.watch_min_sent or used >= sent * self._limits.watch_min_conversion:
-            return
-        worst = sorted(rows, key=lambda r: (r[2] / r[1], -r[1]))[:5]
-        log.warning(
-            "low code conversion: %d sent, %d used (%.0f%%) in the last hour; worst prefixes: %s",
-            sent,
-            used,
-            100 * used / sent,
-            ", ".join(f"{p} ({u}/{s})" for p, s, u in worst),
-        )
+        refused = phone_wait(await tx.otps.sent_times(phone, now - DAY), now, self._otp)
+        if refused is None:
+            times = await tx.otps.client_sent_times(client, now - HOUR)
+            refused = client_wait(times, now, self._limits.client_requests_per_hour)
+        if refused is None:
+            first_sends = await tx.otps.prefix_phones(prefix, now - HOUR)
+            refused = prefix_wait(first_sends, phone, now, self._limits)
+            if refused is not None:
+                log.warning(
+                    "prefix cap reached for %s: %d numbers in an hour", prefix, len(first_sends)
+                )
+        if refused is not None:
+            raise refused
 
     # ----- logging in --------------------------------------------------------------------
 
@@ -252,9 +181,31 @@ class AuthService:
         With ``invite_code`` the user is registered as that code's referral in the same
         transaction; a bad invite code refuses the whole login and leaves the code usable.
         """
+        invite = parse_invite_code(invite_code) if invite_code is not None else None
+        return await self._login(raw_phone, raw_code, invite, telegram, strict=True)
+
+    async def login_with_pending_invite(
+        self, raw_phone: str, raw_code: str, invite_code: str | None, telegram: TelegramProfile
+    ) -> LoginResult:
+        """Log in, and apply ``invite_code`` too if the rules allow (best effort).
+
+        The login never fails because of the invite: when it cannot be applied (malformed,
+        unknown, one's own, a cycle, another invite already active) the result's
+        ``invite_refused`` holds the reason and nothing about the invite is written.
+        """
+        return await self._login(raw_phone, raw_code, invite_code, telegram, strict=False)
+
+    async def _login(
+        self,
+        raw_phone: str,
+        raw_code: str,
+        invite: str | None,
+        telegram: TelegramProfile | None,
+        *,
+        strict: bool,
+    ) -> LoginResult:
         phone = self.normalize_phone(raw_phone)
         code = parse_otp(raw_code, self._otp.length)
-        invite = parse_invite_code(invite_code) if invite_code is not None else None
         now = self._clock.now()
         failure: DomainError | None = None
         result: LoginResult | None = None
@@ -282,13 +233,16 @@ class AuthService:
                 else:
                     if guard.failures or guard.locks:
                         await tx.otps.save_guard(PhoneGuard(phone, 0, 0, None))
-                    result = await self._sign_in(tx, phone, invite, telegram, now)
+                    result = await self._sign_in(tx, phone, invite, telegram, now, strict=strict)
         if failure is not None:
             self._metrics.login_failed()
             raise failure
         assert result is not None
         self._metrics.logged_in(created=result.created)
+        if result.created:
+            log.info("new user %d (%s)", result.user.id, mask_phone(phone))
         if result.activation is not None:
+            self._referrals.activated(result.activation)
             await self._referrals.notify(result.activation)
         return result
 
@@ -301,7 +255,7 @@ class AuthService:
                 PhoneGuard(guard.phone, failures, guard.locks, guard.locked_until)
             )
             return None
-        seconds = min(self._otp.lock_base_seconds * 2**guard.locks, self._otp.lock_max_seconds)
+        seconds = lock_seconds(guard.locks, self._otp)
         await tx.otps.save_guard(
             PhoneGuard(guard.phone, 0, guard.locks + 1, now + timedelta(seconds=seconds))
         )
@@ -320,17 +274,31 @@ class AuthService:
         invite: str | None,
         telegram: TelegramProfile | None,
         now: datetime,
+        *,
+        strict: bool,
     ) -> LoginResult:
         user, created = await self._get_or_create(tx, phone, telegram, now)
         activation = None
+        refused: DomainError | None = None
         if invite is not None:
-            activation = await self._referrals.activate_in(tx, user.id, invite, now, on_login=True)
+            try:
+                activation = await self._referrals.activate_in(
+                    tx, user.id, parse_invite_code(invite), now, on_login=True
+                )
+            except DomainError as exc:
+                # Every refusal is raised before the activation writes anything, so the
+                # login's own writes are intact and may commit.
+                if strict:
+                    raise
+                refused = exc
             if activation is not None:
                 user = activation.user
         if telegram is not None and user.telegram_id != telegram.telegram_id:
             await tx.users.link_telegram(user.id, telegram.telegram_id)
             user = await self._reload(tx, user.id)
-        return LoginResult(user=user, created=created, activation=activation)
+        return LoginResult(
+            user=user, created=created, activation=activation, invite_refused=refused
+        )
 
     async def _get_or_create(
         self, tx: UnitOfWork, phone: str, telegram: TelegramProfile | None, now: datetime
@@ -348,7 +316,6 @@ class AuthService:
                 language=normalize_language(telegram.language) if telegram else None,
             )
             if created is not None:
-                log.info("new user %d (%s)", created.id, mask_phone(phone))
                 return created, True
             user = await tx.users.get_by_phone(phone)
             if user is not None:  # created meanwhile by a login that held no lock (SQLite tests)

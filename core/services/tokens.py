@@ -11,8 +11,8 @@ import jwt
 
 from core.domain.entities import TokenPair
 from core.domain.errors import TokenInvalid, TokenReused
+from core.domain.policy import TokenPolicy
 from core.ports import Clock, UnitOfWorkFactory
-from core.settings import JwtSettings
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +22,10 @@ TokenType = Literal["access", "refresh"]
 
 
 class TokenService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, settings: JwtSettings) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: TokenPolicy) -> None:
         self._uow = uow
         self._clock = clock
-        self._settings = settings
+        self._policy = policy
 
     async def issue(self, user_id: int) -> TokenPair:
         """A new login: a fresh refresh-token chain."""
@@ -34,17 +34,17 @@ class TokenService:
     async def _issue(self, user_id: int, family_id: str) -> TokenPair:
         now = self._clock.now()
         jti = str(uuid.uuid4())
-        refresh_exp = now + timedelta(seconds=self._settings.refresh_ttl_seconds)
+        refresh_exp = now + timedelta(seconds=self._policy.refresh_ttl_seconds)
         async with self._uow() as tx:
             await tx.refresh_tokens.add(
                 jti=jti, family_id=family_id, user_id=user_id, now=now, expires_at=refresh_exp
             )
         return TokenPair(
-            access_token=self._encode(user_id, "access", self._settings.access_ttl_seconds),
+            access_token=self._encode(user_id, "access", self._policy.access_ttl_seconds),
             refresh_token=self._encode(
-                user_id, "refresh", self._settings.refresh_ttl_seconds, jti=jti
+                user_id, "refresh", self._policy.refresh_ttl_seconds, jti=jti
             ),
-            expires_in=self._settings.access_ttl_seconds,
+            expires_in=self._policy.access_ttl_seconds,
         )
 
     def authenticate(self, access_token: str) -> int:
@@ -66,7 +66,7 @@ class TokenService:
             if record is None or record.revoked_at is not None or record.expires_at <= now:
                 raise TokenInvalid()
             if record.used_at is not None:
-                grace = timedelta(seconds=self._settings.refresh_reuse_grace_seconds)
+                grace = timedelta(seconds=self._policy.refresh_reuse_grace_seconds)
                 if not grace or now - record.used_at > grace:
                     await tx.refresh_tokens.revoke_family(record.family_id, now)
                     reused = True
@@ -95,19 +95,19 @@ class TokenService:
             "exp": int((now + timedelta(seconds=ttl)).timestamp()),
             "jti": jti or str(uuid.uuid4()),
             "typ": typ,
-            "iss": self._settings.issuer,
-            "aud": self._settings.audience,
+            "iss": self._policy.issuer,
+            "aud": self._policy.audience,
         }
-        return jwt.encode(payload, self._settings.secret, algorithm=ALGORITHM)
+        return jwt.encode(payload, self._policy.secret, algorithm=ALGORITHM)
 
     def _decode(self, token: str, typ: TokenType) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._settings.secret,
+                self._policy.secret,
                 algorithms=[ALGORITHM],
-                audience=self._settings.audience,
-                issuer=self._settings.issuer,
+                audience=self._policy.audience,
+                issuer=self._policy.issuer,
                 # Expiry is checked below against the injected clock, not the system time.
                 options={"require": _REQUIRED, "verify_exp": False, "verify_iat": False},
                 leeway=0,

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.adapters.metrics import LATENCY_BUCKETS, MULTIPROC_ENV, PrometheusMetrics
-from core.services.metrics import Metrics
+from core.ports import Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,11 +28,11 @@ def metrics() -> PrometheusMetrics:
     return PrometheusMetrics()
 
 
-def test_every_core_hook_has_a_prometheus_counterpart() -> None:
+def test_every_metrics_hook_has_a_prometheus_counterpart() -> None:
     hooks = [name for name, attr in vars(Metrics).items() if callable(attr) and name[0] != "_"]
-    assert hooks
+    assert "codes_sent" in hooks and "render" in hooks
     for name in hooks:
-        assert getattr(PrometheusMetrics, name) is not getattr(Metrics, name), name
+        assert callable(getattr(PrometheusMetrics, name, None)), name
 
 
 def test_core_hooks_count_codes_logins_and_activations(metrics: PrometheusMetrics) -> None:

@@ -13,16 +13,16 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi as schemathesis_asgi
 
-from core.api.app import create_app
+from core.runtime import ProcessApp
 from core.settings import Settings
 from tests.conftest import TEST_SECRET, migrate
 
 
-def build_app() -> Any:
-    """The app as production builds it: its own services from settings, started by its lifespan.
+def build_settings() -> Settings:
+    """Settings that let one test client sign up as often as the examples need.
 
     Schemathesis (pytest 9) needs the schema when the module is collected, so the app is built
-    here; nothing touches the disk until the first test runs and ``auth_headers`` migrates.
+    at import; nothing touches the disk until the first test runs and ``auth_headers`` migrates.
     """
     tmp = Path(tempfile.mkdtemp(prefix="schemathesis-"))
     app_settings = Settings(
@@ -37,22 +37,23 @@ def build_app() -> Any:
         OTP_SENDS_PER_HOUR=100000,
         OTP_SENDS_PER_DAY=100000,
     )
-    app = create_app(app_settings)
-    app.state.settings = app_settings
-    return app
+    return app_settings
 
 
-APP = build_app()
+SETTINGS = build_settings()
+#: Built the way each ``referral api --workers N`` process builds it: the services at lifespan
+#: start-up (schemathesis starts the lifespan when it loads the schema).
+APP = ProcessApp(SETTINGS)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture(scope="module")
 def auth_headers() -> Iterator[dict[str, str]]:
-    migrate(APP.state.settings.db_url)
-    with schemathesis_asgi.get_client(APP) as client:
+    migrate(SETTINGS.db_url)
+    with schemathesis_asgi.get_client(APP) as client:  # type: ignore[arg-type]
         r = client.post("http://localhost/user/veryfi/", json={"phone": "+79990001122"})
         assert r.status_code == 200, r.text
-        last = APP.state.settings.sms_file.read_text().strip().splitlines()[-1]
+        last = SETTINGS.sms_file.read_text().strip().splitlines()[-1]
         code = json.loads(last)["text"].split()[-1]
         r = client.post(
             "http://localhost/user/auth/", json={"phone": "+79990001122", "otp_code": code}

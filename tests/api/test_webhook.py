@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot.app import create_bot, create_dispatcher
-from bot.webhook import register_webhook, webhook_intake
-from core.api.app import create_app
+from bot.webhook import register_webhook
+from core.runtime import api_app
 from core.services import Services
 from core.settings import ConfigError, Settings
 from tests.conftest import REDIS_URL, make_settings
@@ -41,8 +41,7 @@ def settings_overrides(fake_tg: FakeTelegram) -> dict[str, Any]:
 
 @pytest.fixture
 async def hook_client(settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    async with webhook_intake(settings, services) as intake:
-        app = create_app(settings, services, telegram=intake)
+    async with api_app(settings, services) as app:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             yield client

@@ -12,6 +12,7 @@ from core.services import Services
 from core.settings import Settings
 from tests.bot.harness import Harness
 from tests.fakes.clock import FrozenClock
+from tests.fakes.notifier import ForwardingNotifier
 
 
 @pytest.fixture
@@ -22,10 +23,12 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def tg(services: Services, settings: Settings, clock: FrozenClock) -> AsyncIterator[Harness]:
+async def tg(
+    services: Services, settings: Settings, clock: FrozenClock, notifier: ForwardingNotifier
+) -> AsyncIterator[Harness]:
     harness = Harness(services, settings, clock)
     # Referrers are told through this bot, so the notifications are recorded with the rest.
-    services.referrals.notifier = TelegramNotifier(harness.bot)
+    notifier.target = TelegramNotifier(harness.bot)
     try:
         yield harness
     finally:

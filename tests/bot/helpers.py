@@ -21,7 +21,7 @@ async def log_in(tg: Harness, person: Person, sms: RecordingSmsSender, phone: st
     await person.send("/start")
     await person.share_contact(phone)
     await person.send(sms.last_code(phone))
-    user = await tg.services.referrals.user_by_telegram(person.user.id)
+    user = await tg.services.accounts.user_by_telegram(person.user.id)
     assert user is not None, tg.texts()
     tg.take()
     return user
@@ -39,6 +39,6 @@ async def make_user(
     await services.auth.request_code(phone, f"test:{phone}")
     user = (await services.auth.login(phone, sms.last_code(phone), invite_code=invite_code)).user
     if first_name is not None:
-        user = await services.referrals.update_names(user.id, first_name=first_name)
+        user = await services.accounts.update_names(user.id, first_name=first_name)
     clock.advance(1)
     return user

@@ -15,7 +15,8 @@ from aiogram.fsm.storage.redis import RedisStorage
 from bot.app import create_bot, create_dispatcher, create_storage, events_isolation_for
 from bot.isolation import OrderedRedisEventIsolation
 from bot.middlewares.retry_after import RetryAfterMiddleware, retries_after
-from bot.runner import run_bot, run_polling
+from bot.runner import run_polling
+from core.runtime import serve_bot
 from core.settings import ConfigError, Settings
 from tests.bot.harness import BOT_TOKEN, Harness
 from tests.fakes.telegram_server import FakeTelegram
@@ -105,7 +106,7 @@ async def test_run_bot_without_a_token_says_so_and_exits_2(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="bot.runner"):
-        assert await run_bot(make()) == 2
+        assert await serve_bot(make()) == 2
     assert "BOT_TOKEN is not set" in caplog.text
 
 
@@ -113,7 +114,7 @@ async def test_run_bot_with_a_malformed_token_exits_2(
     caplog: pytest.LogCaptureFixture, tmp_path: Any
 ) -> None:
     settings = make(BOT_TOKEN="not-a-token", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db")
-    assert await run_bot(settings) == 2
+    assert await serve_bot(settings) == 2
     assert "BOT_TOKEN is malformed" in caplog.text
 
 
@@ -127,7 +128,7 @@ async def test_run_bot_refused_by_the_bot_api_exits_2(
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db",
         )
         with caplog.at_level(logging.ERROR, logger="bot.runner"):
-            assert await run_bot(settings) == 2
+            assert await serve_bot(settings) == 2
     assert "the Bot API refused to start the bot" in caplog.text
     assert "Unauthorized" in caplog.text
 
@@ -141,7 +142,7 @@ async def test_run_bot_with_a_webhook_registers_it_and_the_command_menus(tmp_pat
             WEBHOOK_SECRET="s3cret-token",
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db",
         )
-        assert await run_bot(settings) == 0
+        assert await serve_bot(settings) == 0
         assert fake.webhook.url == "https://bot.example.org/telegram/webhook"
         assert fake.webhook.secret_token == "s3cret-token"
         assert set(fake.webhook.allowed_updates or ()) == {
@@ -157,7 +158,7 @@ async def test_run_bot_refuses_a_webhook_without_a_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = make(BOT_TOKEN=BOT_TOKEN, WEBHOOK_URL="https://bot.example.org/hook")
-    assert await run_bot(settings) == 2
+    assert await serve_bot(settings) == 2
     assert "WEBHOOK_SECRET" in caplog.text
 
 

@@ -205,7 +205,7 @@ async def test_deep_link_contact_code_invite_and_the_inviter_is_notified(
 
     [note] = await boris.replies(1)
     assert note.content == "🎉 Anna Petrova joined by your invite!\nYou now have 1 referral."
-    user = await services.referrals.user_by_telegram(anna.user.id)
+    user = await services.accounts.user_by_telegram(anna.user.id)
     assert user is not None and user.referrer_id is not None
 
 
@@ -239,7 +239,7 @@ async def test_wrong_code_until_the_number_is_locked(people: Any) -> None:
 async def test_manual_invite_entry(services: Services, people: Any) -> None:
     boris = people("Boris", phone_number(1))
     await boris.log_in(phone_number(1))
-    owner = await services.referrals.user_by_telegram(boris.user.id)
+    owner = await services.accounts.user_by_telegram(boris.user.id)
     assert owner is not None
 
     anna = people("Anna", phone_number(2))
@@ -265,7 +265,7 @@ async def test_invite_link_comes_with_a_qr_code(fake: FakeTelegram, people: Any)
 async def test_paging_referrals(fake: FakeTelegram, services: Services, people: Any) -> None:
     anna = people("Anna", phone_number(100))
     await anna.log_in(phone_number(100))
-    owner = await services.referrals.user_by_telegram(anna.user.id)
+    owner = await services.accounts.user_by_telegram(anna.user.id)
     assert owner is not None
     for i in range(1, 13):
         phone = phone_number(i)
@@ -308,7 +308,7 @@ async def test_switching_language(fake: FakeTelegram, services: Services, people
     assert fake.visible_commands(anna.user)[0]["description"] == "Начать или войти"
     [help_text] = await anna.tap("❓ Помощь")
     assert help_text.content.startswith("Как это работает")
-    user = await services.referrals.user_by_telegram(anna.user.id)
+    user = await services.accounts.user_by_telegram(anna.user.id)
     assert user is not None and user.language == "ru"
 
 

@@ -41,6 +41,7 @@ EXPECTED = {
     errors.TokenReused: "Please log in again: press /start.",
     errors.Unauthorized: "Please log in again: press /start.",
     errors.RateLimited: "Too many code requests. You can ask again in 2 seconds.",
+    errors.ResendTooSoon: "You can ask for a new code in 2 s.",
     errors.PhoneLocked: "Too many wrong codes. This number is locked; try again in 2 seconds.",
     errors.SmsDeliveryFailed: "The SMS could not be sent. Please try again later.",
     errors.SmsDailyCapReached: "The service cannot send more codes today. Please try again "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import segno
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import SendMessage as SendMessageMethod
@@ -16,6 +17,10 @@ from tests.bot.harness import Harness, SendMessage, SendPhoto, buttons, sent
 from tests.bot.helpers import log_in, make_user, phone_number
 from tests.fakes.clock import FrozenClock
 from tests.fakes.sms import RecordingSmsSender
+from tests.services.helpers import get_user
+
+OWN_CODE = "<my own code>"
+MY_REFERRALS_CODE = "<the code of someone I invited>"
 
 
 class TestInviteLink:
@@ -87,29 +92,44 @@ class TestEnterCode:
         [reply] = sent(tg.take(), SendMessage)
         assert reply.text == "🤝 You joined by the invite of Boris (+7999***4567)."
         assert "👤 Profile" in buttons(reply.reply_markup)
-        assert (await services.referrals.get_user(user.id)).referrer_id == boris.id
+        assert (await get_user(services, user.id)).referrer_id == boris.id
         assert await anna.state() is None
 
-    async def test_bad_codes_are_explained_and_the_step_stays(
-        self, tg: Harness, sms: RecordingSmsSender
-    ) -> None:
-        anna = tg.person()
-        await log_in(tg, anna, sms)
-        await anna.send("/code")
-        for typed, text in [
+    @pytest.mark.parametrize(
+        ("typed", "text"),
+        [
             ("12", "An invite code is 6 letters and digits, e.g. 7KQ2XD."),
             ("ZZZZZZ", "Nobody has this invite code. Check it and try again."),
-        ]:
-            await anna.send(typed)
-            assert tg.last_text() == text
-            assert await anna.state() == InviteFlow.code.state
-
-    async def test_own_code_is_explained(self, tg: Harness, sms: RecordingSmsSender) -> None:
+            (OWN_CODE, "This is your own invite code: send it to friends instead."),
+            (
+                MY_REFERRALS_CODE,
+                "This code belongs to someone you invited, directly or through others, "
+                "so it cannot be activated.",
+            ),
+        ],
+        ids=["malformed", "unknown", "own", "cycle"],
+    )
+    async def test_a_refused_code_is_explained_and_the_step_stays(
+        self,
+        tg: Harness,
+        services: Services,
+        sms: RecordingSmsSender,
+        clock: FrozenClock,
+        typed: str,
+        text: str,
+    ) -> None:
         anna = tg.person()
         user = await log_in(tg, anna, sms)
+        if typed == OWN_CODE:
+            typed = user.invite_code
+        elif typed == MY_REFERRALS_CODE:
+            boris = await make_user(
+                services, sms, clock, phone_number(1), invite_code=user.invite_code
+            )
+            typed = boris.invite_code
         await anna.send("/code")
-        await anna.send(user.invite_code)
-        assert tg.last_text() == "This is your own invite code: send it to friends instead."
+        await anna.send(typed)
+        assert tg.last_text() == text
         assert await anna.state() == InviteFlow.code.state
 
     async def test_a_second_activation_is_refused_and_ends_the_step(
@@ -130,16 +150,6 @@ class TestEnterCode:
         )
         assert "👤 Profile" in buttons(reply.reply_markup)
         assert await anna.state() is None
-
-    async def test_a_code_of_someone_i_invited_is_a_cycle(
-        self, tg: Harness, services: Services, sms: RecordingSmsSender, clock: FrozenClock
-    ) -> None:
-        anna = tg.person()
-        user = await log_in(tg, anna, sms)
-        boris = await make_user(services, sms, clock, phone_number(1), invite_code=user.invite_code)
-        await anna.send("/code")
-        await anna.send(boris.invite_code)
-        assert tg.last_text().startswith("This code belongs to someone you invited")
 
     async def test_cancel_leaves_the_step_with_the_menu(
         self, tg: Harness, sms: RecordingSmsSender
@@ -199,4 +209,4 @@ class TestNotification:
         )
         await anna.send(boris.invite_code)
         assert tg.last_text() == "🤝 You joined by the invite of Boris (+7999***4567)."
-        assert (await services.referrals.get_user(user.id)).referrer_id == boris.id
+        assert (await get_user(services, user.id)).referrer_id == boris.id

@@ -18,6 +18,7 @@ from tests.bot.harness import (
 )
 from tests.bot.helpers import log_in
 from tests.fakes.sms import RecordingSmsSender
+from tests.services.helpers import get_user
 
 LANGUAGE_CODES = {
     "ru": "Привет!",
@@ -57,7 +58,7 @@ async def test_switching_saves_the_language_on_the_account_and_redraws_the_menu(
     [commands] = sent(calls, SetMyCommands)
     assert commands.scope == BotCommandScopeChat(chat_id=anna.chat.id)
     assert commands.commands[0].description == "Начать или войти"
-    assert (await services.referrals.get_user(user.id)).language == "ru"
+    assert (await get_user(services, user.id)).language == "ru"
 
     await anna.send("/help")
     assert tg.last_text().startswith("<b>Как это работает</b>")
@@ -71,7 +72,7 @@ async def test_the_saved_language_beats_telegrams(
 ) -> None:
     anna = tg.person(language_code="ru")
     user = await log_in(tg, anna, sms)
-    await services.referrals.set_language(user.id, "en")
+    await services.accounts.set_language(user.id, "en")
     await anna.send("/help")
     assert tg.last_text().startswith("<b>How it works</b>")
 

@@ -143,7 +143,7 @@ class TestCode:
         anna = await start_code_step(tg, sms)
         await anna.send(sms.last_code())
         [greeting] = sent(tg.take(), SendMessage)
-        user = await services.referrals.user_by_telegram(anna.user.id)
+        user = await services.accounts.user_by_telegram(anna.user.id)
         assert user is not None and user.phone == PHONE
         assert user.first_name == "Anna" and user.language == "en"
         assert greeting.text.startswith("✅ Welcome, Anna!\nYou are logged in with +7999***4567.")
@@ -166,7 +166,7 @@ class TestCode:
         clock.advance(60)
         anna = await start_code_step(tg, sms)
         await anna.send(sms.last_code())
-        linked = await services.referrals.user_by_telegram(anna.user.id)
+        linked = await services.accounts.user_by_telegram(anna.user.id)
         assert linked is not None and linked.id == api_user.id
         assert api_user.invite_code in tg.last_text()
 
@@ -275,7 +275,7 @@ class TestCode:
         await anna.send(PHONE)
         await anna.send(sms.last_code())
         assert tg.last_text().startswith("✅ Добро пожаловать, Anna!")
-        user = await services.referrals.user_by_telegram(anna.user.id)
+        user = await services.accounts.user_by_telegram(anna.user.id)
         assert user is not None and user.language == "ru"
 
 
@@ -309,7 +309,7 @@ class TestPendingInvite:
         greeting, invite = tg.texts()
         assert greeting.startswith("✅ Welcome, Anna!")
         assert invite == "🤝 You joined by the invite of Boris (+7999***4567)."
-        user = await services.referrals.user_by_telegram(anna.user.id)
+        user = await services.accounts.user_by_telegram(anna.user.id)
         assert user is not None and user.referrer_id == boris.id
         assert PENDING_INVITE not in await anna.data()
 
@@ -327,35 +327,35 @@ class TestPendingInvite:
             "The invite code <code>ZZZZZZ</code> could not be applied: "
             "Nobody has this invite code. Check it and try again."
         )
-        assert await services.referrals.user_by_telegram(anna.user.id) is not None
+        assert await services.accounts.user_by_telegram(anna.user.id) is not None
 
-    async def test_pending_invite_of_an_account_that_already_has_one_is_explained(
-        self, tg: Harness, services: Services, sms: RecordingSmsSender, clock: FrozenClock
+    @pytest.mark.parametrize(
+        ("whose", "reason"),
+        [
+            (
+                "another inviter's",
+                "You have already activated an invite code; it can be done only once.",
+            ),
+            ("my own", "This is your own invite code: send it to friends instead."),
+        ],
+    )
+    async def test_a_pending_invite_the_account_cannot_take_is_explained(
+        self,
+        tg: Harness,
+        services: Services,
+        sms: RecordingSmsSender,
+        clock: FrozenClock,
+        whose: str,
+        reason: str,
     ) -> None:
         boris = await make_user(services, sms, clock, phone_number(1))
         vera = await make_user(services, sms, clock, phone_number(2))
-        await make_user(services, sms, clock, PHONE, invite_code=boris.invite_code)
+        me = await make_user(services, sms, clock, PHONE, invite_code=boris.invite_code)
         clock.advance(60)
         anna = tg.person()
-        await anna.send(f"/start {vera.invite_code}")
+        code = me.invite_code if whose == "my own" else vera.invite_code
+        await anna.send(f"/start {code}")
         await anna.share_contact(PHONE)
         tg.take()
         await anna.send(sms.last_code(PHONE))
-        assert tg.texts()[-1].endswith(
-            "could not be applied: You have already activated an invite code; "
-            "it can be done only once."
-        )
-
-    async def test_own_code_as_pending_invite_is_explained(
-        self, tg: Harness, services: Services, sms: RecordingSmsSender, clock: FrozenClock
-    ) -> None:
-        own = await make_user(services, sms, clock, PHONE)
-        clock.advance(60)
-        anna = tg.person()
-        await anna.send(f"/start {own.invite_code}")
-        await anna.share_contact(PHONE)
-        tg.take()
-        await anna.send(sms.last_code(PHONE))
-        assert tg.texts()[-1].endswith(
-            "could not be applied: This is your own invite code: send it to friends instead."
-        )
+        assert tg.texts()[-1].endswith(f"could not be applied: {reason}")

@@ -8,6 +8,7 @@ from tests.bot.harness import Harness, SendMessage, buttons, sent
 from tests.bot.helpers import PHONE, log_in, make_user, phone_number
 from tests.fakes.clock import FrozenClock
 from tests.fakes.sms import RecordingSmsSender
+from tests.services.helpers import get_user
 
 
 async def test_profile_shows_name_phone_codes_inviter_and_referral_count(
@@ -18,7 +19,7 @@ async def test_profile_shows_name_phone_codes_inviter_and_referral_count(
     await anna.send(f"/start {boris.invite_code}")
     await anna.share_contact(PHONE)
     await anna.send(sms.last_code(PHONE))
-    user = await services.referrals.user_by_telegram(anna.user.id)
+    user = await services.accounts.user_by_telegram(anna.user.id)
     assert user is not None
     for i in (2, 3):
         await make_user(services, sms, clock, phone_number(i), invite_code=user.invite_code)
@@ -46,7 +47,7 @@ async def test_an_apostrophe_in_a_name_is_shown_as_typed(
 ) -> None:
     anna = tg.person(first_name="Anna")
     user = await log_in(tg, anna, sms)
-    await services.referrals.update_names(user.id, first_name="O'Hara")
+    await services.accounts.update_names(user.id, first_name="O'Hara")
     await anna.send("/profile")
     assert "Name: O'Hara" in tg.last_text()
 
@@ -61,7 +62,7 @@ async def test_editing_the_name(tg: Harness, services: Services, sms: RecordingS
     [reply] = sent(tg.take(), SendMessage)
     assert reply.text == "Saved. Your name is Анна Мария Петрова."
     assert "👤 Profile" in buttons(reply.reply_markup)
-    saved = await services.referrals.get_user(user.id)
+    saved = await get_user(services, user.id)
     assert (saved.first_name, saved.last_name) == ("Анна", "Мария Петрова")
     assert await anna.state() is None
 

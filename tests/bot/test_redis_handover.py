@@ -49,7 +49,7 @@ async def test_a_login_started_in_one_process_ends_in_another(
     await anna_here.share_contact("+79991234567")
     assert await anna_there.state() == LoginFlow.code.state  # the other process sees the step
     await anna_there.send(sms.last_code("+79991234567"))
-    user = await services.referrals.user_by_telegram(2001)
+    user = await services.accounts.user_by_telegram(2001)
     assert user is not None and user.phone == "+79991234567"
     assert await anna_here.state() is None
     assert any(user.invite_code in text for text in second.texts())

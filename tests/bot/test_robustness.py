@@ -26,6 +26,7 @@ from tests.bot.harness import (
 from tests.bot.helpers import PHONE, log_in
 from tests.fakes.clock import FrozenClock
 from tests.fakes.sms import RecordingSmsSender
+from tests.services.helpers import get_user
 
 
 def sticker() -> Sticker:
@@ -288,8 +289,8 @@ class TestHelpAndLogout:
         user = await log_in(tg, anna, sms)
         await anna.send("/logout")
         assert tg.last_text().startswith("You are logged out")
-        assert await services.referrals.user_by_telegram(anna.user.id) is None
-        assert (await services.referrals.get_user(user.id)).telegram_id is None
+        assert await services.accounts.user_by_telegram(anna.user.id) is None
+        assert (await get_user(services, user.id)).telegram_id is None
         await anna.send("/profile")
         assert tg.last_text().startswith("Log in first:")
 

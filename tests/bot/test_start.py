@@ -10,6 +10,7 @@ from tests.bot.harness import Harness, SendMessage, buttons, sent
 from tests.bot.helpers import PHONE, log_in, make_user, phone_number
 from tests.fakes.clock import FrozenClock
 from tests.fakes.sms import RecordingSmsSender
+from tests.services.helpers import get_user
 
 
 async def test_start_welcomes_and_asks_for_the_phone_with_a_contact_button(tg: Harness) -> None:
@@ -83,7 +84,7 @@ async def test_deep_link_when_logged_in_activates_the_invite(
     user = await log_in(tg, anna, sms)
     await anna.send(f"/start {boris.invite_code}")
     assert tg.last_text() == "🤝 You joined by the invite of Boris (+7999***4567)."
-    assert (await services.referrals.get_user(user.id)).referrer_id == boris.id
+    assert (await get_user(services, user.id)).referrer_id == boris.id
 
 
 async def test_own_deep_link_when_logged_in_is_explained(

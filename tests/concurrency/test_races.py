@@ -20,7 +20,7 @@ from db.models import UserRow
 from db.uow import SqlUnitOfWorkFactory
 from tests.fakes.clock import FrozenClock
 from tests.fakes.sms import RecordingSmsSender
-from tests.services.helpers import sign_up
+from tests.services.helpers import get_user, sign_up
 
 PHONE = "+79991234567"
 
@@ -110,9 +110,9 @@ async def test_one_user_activating_10_codes_at_once_activates_one(
     wins, errors = outcomes(results)
     assert len(wins) == 1
     assert all(isinstance(e, InviteAlreadyActivated) for e in errors)
-    referrer_id = (await services.referrals.get_user(user.id)).referrer_id
+    referrer_id = (await get_user(services, user.id)).referrer_id
     assert referrer_id == wins[0].referrer.id
-    counts = [(await services.referrals.get_user(o.id)).referral_count for o in owners]
+    counts = [(await get_user(services, o.id)).referral_count for o in owners]
     assert sorted(counts) == [0] * 9 + [1]
 
 

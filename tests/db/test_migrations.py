@@ -13,15 +13,22 @@ from sqlalchemy import Connection, inspect
 import db.models  # noqa: F401
 from db.base import Base
 from db.engine import make_engine
+from db.migrate import SCRIPT_LOCATION, alembic_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def config(url: str) -> Config:
+    return alembic_config(url)
+
+
+def test_the_root_alembic_ini_points_at_the_packaged_migrations() -> None:
     cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "alembic"))
-    cfg.attributes["database_url"] = url
-    return cfg
+    location = Path(str(cfg.get_main_option("script_location")))
+    assert location.resolve() == SCRIPT_LOCATION
+    assert cfg.get_main_option("file_template") == alembic_config("sqlite://").get_main_option(
+        "file_template"
+    )
 
 
 def test_stairway_up_down_up_on_a_fresh_sqlite_file(tmp_path: Path) -> None:

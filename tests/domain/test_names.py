@@ -1,7 +1,7 @@
 import pytest
 
 from core.domain.errors import InvalidName
-from core.services.names import clean_name, name_from_telegram
+from core.domain.names import clean_name, name_from_telegram
 
 
 @pytest.mark.parametrize(

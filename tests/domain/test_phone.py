@@ -39,3 +39,22 @@ def test_prefix_is_first_seven_digits() -> None:
 
 def test_mask_keeps_country_operator_and_last_four() -> None:
     assert mask_phone("+79991234567") == "+7999***4567"
+
+
+@pytest.mark.parametrize(
+    ("raw", "allowed", "e164"),
+    [
+        ("79991234567", ("+7",), "+79991234567"),  # a Telegram contact, without the plus
+        ("447911123456", ("+7", "+44"), "+447911123456"),
+        ("9991234567", ("+7",), "+79991234567"),  # ten national digits
+    ],
+)
+def test_bare_international_digits_are_read_with_their_country(
+    raw: str, allowed: tuple[str, ...], e164: str
+) -> None:
+    assert normalize_phone(raw, allowed) == e164
+
+
+def test_bare_digits_of_another_country_are_refused_by_country_not_as_invalid() -> None:
+    with pytest.raises(PhoneNotAllowed, match=r"\+44"):
+        normalize_phone("447911123456")

@@ -13,3 +13,8 @@ async def sign_up(
     if clock is not None:
         clock.advance(1)
     return result.user
+
+
+async def get_user(services: Services, user_id: int) -> User:
+    """The user as stored now (through the owner's own profile)."""
+    return (await services.referrals.profile(user_id, user_id)).user

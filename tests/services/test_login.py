@@ -11,7 +11,9 @@ from core.domain.errors import (
     CodeInvalid,
     InvalidCode,
     InvalidInviteCode,
+    InviteCycle,
     InviteNotFound,
+    InviteOwnCode,
     PhoneLocked,
     RateLimited,
 )
@@ -213,6 +215,76 @@ class TestInviteOnLogin:
         assert again.activation is None and again.user.referrer_id == referrer.id
 
 
+class TestPendingInviteOnLogin:
+    """The bot's policy: the login always goes through; the invite only when the rules allow."""
+
+    @pytest.mark.parametrize(
+        ("invite", "refusal"),
+        [
+            ("ZZZZZZ", InviteNotFound),
+            ("nope", InvalidInviteCode),
+            ("own", InviteOwnCode),
+        ],
+    )
+    async def test_a_refused_invite_does_not_stop_the_login(
+        self,
+        services: Services,
+        sms: RecordingSmsSender,
+        clock: FrozenClock,
+        invite: str,
+        refusal: type[Exception],
+    ) -> None:
+        me = await sign_up(services, sms, PHONE)
+        clock.advance(61)
+        await services.auth.request_code(PHONE, "tg:42")
+        code = me.invite_code if invite == "own" else invite
+        result = await services.auth.login_with_pending_invite(
+            PHONE, sms.last_code(), code, TelegramProfile(42)
+        )
+        assert isinstance(result.invite_refused, refusal)
+        assert result.activation is None
+        assert result.user.id == me.id and result.user.telegram_id == 42
+        assert result.user.referrer_id is None
+
+    async def test_an_allowed_invite_is_applied_in_the_same_login(
+        self, services: Services, sms: RecordingSmsSender
+    ) -> None:
+        referrer = await sign_up(services, sms, "+79990000001")
+        await services.auth.request_code(PHONE, "tg:42")
+        result = await services.auth.login_with_pending_invite(
+            PHONE, sms.last_code(), referrer.invite_code, TelegramProfile(42)
+        )
+        assert result.created and result.invite_refused is None
+        assert result.activation is not None and result.user.referrer_id == referrer.id
+
+    async def test_a_cycle_is_refused_and_the_new_user_is_kept(
+        self, services: Services, sms: RecordingSmsSender, clock: FrozenClock
+    ) -> None:
+        a = await sign_up(services, sms, "+79990000001")
+        await services.auth.request_code(PHONE, "tg:42")
+        result = await services.auth.login_with_pending_invite(
+            PHONE, sms.last_code(), a.invite_code, TelegramProfile(42)
+        )
+        b = result.user
+        # a now tries b's code: b is a's referral, so it would close a cycle.
+        clock.advance(61)
+        await services.auth.request_code("+79990000001", "tg:43")
+        again = await services.auth.login_with_pending_invite(
+            "+79990000001", sms.last_code("+79990000001"), b.invite_code, TelegramProfile(43)
+        )
+        assert isinstance(again.invite_refused, InviteCycle)
+        assert again.user.id == a.id and again.user.referrer_id is None
+
+    async def test_a_wrong_code_still_fails_the_login(
+        self, services: Services, sms: RecordingSmsSender
+    ) -> None:
+        await services.auth.request_code(PHONE, "tg:42")
+        with pytest.raises(CodeInvalid):
+            await services.auth.login_with_pending_invite(
+                PHONE, wrong(sms.last_code()), "ZZZZZZ", TelegramProfile(42)
+            )
+
+
 class TestTelegramLink:
     async def test_login_from_telegram_links_the_account_and_takes_the_name(
         self, services: Services, sms: RecordingSmsSender
@@ -223,7 +295,7 @@ class TestTelegramLink:
         user = result.user
         assert user.telegram_id == 42 and user.first_name == "Анна" and user.last_name is None
         assert user.language == "ru"
-        assert (await services.referrals.user_by_telegram(42)) == user
+        assert (await services.accounts.user_by_telegram(42)) == user
 
     async def test_api_user_logging_in_from_telegram_is_the_same_user(
         self, services: Services, sms: RecordingSmsSender, clock: FrozenClock
@@ -240,7 +312,7 @@ class TestTelegramLink:
         for phone in ("+79990000001", "+79990000002"):
             await services.auth.request_code(phone, "tg:42")
             await services.auth.login(phone, sms.last_code(phone), telegram=TelegramProfile(42))
-        user = await services.referrals.user_by_telegram(42)
+        user = await services.accounts.user_by_telegram(42)
         assert user is not None and user.phone == "+79990000002"
 
 
@@ -248,3 +320,26 @@ async def test_resend_cooldown_error_is_rate_limited(services: Services) -> None
     await services.auth.request_code(PHONE, "ip:1")
     with pytest.raises(RateLimited):
         await services.auth.request_code(PHONE, "ip:1")
+
+
+async def test_send_again_during_the_cooldown_answers_the_time_left_and_sends_nothing(
+    services: Services, sms: RecordingSmsSender, clock: FrozenClock
+) -> None:
+    await services.auth.request_code(PHONE, "tg:1")
+    clock.advance(18)
+    early = await services.auth.resend_code(PHONE, "tg:1")
+    assert not early.sent and early.resend_after == 42 and len(sms.sent) == 1
+    clock.advance(42)
+    later = await services.auth.resend_code(PHONE, "tg:1")
+    assert later.sent and later.resend_after == 60 and len(sms.sent) == 2
+
+
+async def test_send_again_still_refuses_past_the_hourly_cap(
+    services: Services, clock: FrozenClock
+) -> None:
+    for _ in range(5):
+        await services.auth.request_code(PHONE, "tg:1")
+        clock.advance(60)
+    with pytest.raises(RateLimited) as refused:
+        await services.auth.resend_code(PHONE, "tg:1")
+    assert "this hour" in refused.value.message

@@ -17,8 +17,9 @@ from core.domain.errors import (
 )
 from core.services import Services
 from tests.fakes.clock import FrozenClock
+from tests.fakes.notifier import ForwardingNotifier
 from tests.fakes.sms import RecordingSmsSender
-from tests.services.helpers import sign_up
+from tests.services.helpers import get_user, sign_up
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ class TestActivation:
         for code in (a.invite_code, b.invite_code):
             with pytest.raises(InviteAlreadyActivated):
                 await services.referrals.activate_invite(c.id, code)
-        assert (await services.referrals.get_user(c.id)).referrer_id == a.id
+        assert (await get_user(services, c.id)).referrer_id == a.id
 
     async def test_direct_cycle_is_refused(self, services: Services, people: list[User]) -> None:
         a, b = people[:2]
@@ -84,7 +85,7 @@ class TestActivation:
 
 class TestNotification:
     async def test_referrer_is_notified_and_a_failing_notifier_does_not_undo_activation(
-        self, services: Services, people: list[User]
+        self, services: Services, people: list[User], notifier: ForwardingNotifier
     ) -> None:
         calls: list[tuple[int, int]] = []
 
@@ -94,11 +95,11 @@ class TestNotification:
                 raise RuntimeError("telegram is down")
 
         a, b = people[:2]
-        services.referrals.notifier = Notifier()
+        notifier.target = Notifier()
         activation = await services.referrals.activate_invite(b.id, a.invite_code)
         assert calls == [(a.id, b.id)]
         assert activation.user.referrer_id == a.id
-        assert (await services.referrals.get_user(b.id)).referrer_id == a.id
+        assert (await get_user(services, b.id)).referrer_id == a.id
 
 
 class TestProfile:
@@ -172,33 +173,33 @@ class TestEditing:
     async def test_names_are_cleaned_and_saved(
         self, services: Services, people: list[User]
     ) -> None:
-        user = await services.referrals.update_names(people[0].id, "  Анна-Мария ", "O'Neil")
+        user = await services.accounts.update_names(people[0].id, "  Анна-Мария ", "O'Neil")
         assert (user.first_name, user.last_name) == ("Анна-Мария", "O'Neil")
-        user = await services.referrals.update_names(people[0].id, last_name="Smith")
+        user = await services.accounts.update_names(people[0].id, last_name="Smith")
         assert (user.first_name, user.last_name) == ("Анна-Мария", "Smith")
 
     async def test_bad_name_changes_nothing(self, services: Services, people: list[User]) -> None:
-        await services.referrals.update_names(people[0].id, "Anna")
+        await services.accounts.update_names(people[0].id, "Anna")
         with pytest.raises(InvalidName):
-            await services.referrals.update_names(people[0].id, "Anna", "X" * 65)
-        assert (await services.referrals.get_user(people[0].id)).last_name is None
+            await services.accounts.update_names(people[0].id, "Anna", "X" * 65)
+        assert (await get_user(services, people[0].id)).last_name is None
 
     async def test_nothing_to_change_is_an_input_error(
         self, services: Services, people: list[User]
     ) -> None:
         with pytest.raises(InvalidInput):
-            await services.referrals.update_names(people[0].id)
+            await services.accounts.update_names(people[0].id)
 
     async def test_language_is_saved_and_checked(
         self, services: Services, people: list[User]
     ) -> None:
-        assert (await services.referrals.set_language(people[0].id, "ru")).language == "ru"
+        assert (await services.accounts.set_language(people[0].id, "ru")).language == "ru"
         with pytest.raises(InvalidLanguage):
-            await services.referrals.set_language(people[0].id, "de")
+            await services.accounts.set_language(people[0].id, "de")
 
     async def test_unlinking_telegram(self, services: Services, people: list[User]) -> None:
-        assert await services.referrals.user_by_telegram(5) is None
-        await services.referrals.unlink_telegram(5)  # no account: nothing happens
+        assert await services.accounts.user_by_telegram(5) is None
+        await services.accounts.unlink_telegram(5)  # no account: nothing happens
 
     async def test_inviter_lookup(self, services: Services, people: list[User]) -> None:
         inviter = await services.referrals.inviter(people[0].invite_code.lower())

@@ -19,10 +19,7 @@ async def healthz() -> HealthOut:
 @router.get("/metrics", name="metrics", include_in_schema=False)
 async def metrics(services: ServicesDep) -> Response:
     """Prometheus text format: requests, codes, logins, activations, bot updates."""
-    render = getattr(services.metrics, "render", None)
-    if render is None:
-        return error_response(404, "Metrics are not collected.", "not_found")
-    body, content_type = render()
+    body, content_type = services.metrics.render()
     return Response(body, media_type=content_type)
 
 

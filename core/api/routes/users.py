@@ -61,7 +61,7 @@ async def get_me(user_id: CurrentUserId, services: ServicesDep) -> UserOut:
 async def update_me(
     body: ProfileUpdateIn, user_id: CurrentUserId, services: ServicesDep
 ) -> UserOut:
-    await services.referrals.update_names(user_id, body.first_name, body.last_name)
+    await services.accounts.update_names(user_id, body.first_name, body.last_name)
     return _user_out(await services.referrals.profile(user_id, user_id))
 
 

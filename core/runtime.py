@@ -1,0 +1,198 @@
+"""The composition root: one short function per process kind.
+
+Each builds the services once (``core.container.build_services``) and hands them to the front
+ends it runs; no front end builds services or starts another front end.
+
+=========  ================================================================================
+``api``    the REST API (and, with ``WEBHOOK_URL``, the bot's webhook intake mounted on it)
+``bot``    the Telegram bot: long polling, or registering the webhook the API serves
+``dev``    migrate, then the API and (with ``BOT_TOKEN``) the bot in one process
+=========  ================================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+
+from core.container import build_services
+from core.services import Services
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.types import Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_SECONDS = 30
+
+
+# ----- api ------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def api_app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
+    """The API over ``services``; in webhook mode with the bot's intake mounted and running."""
+    from core.api.app import create_app
+
+    app = create_app(settings, services)
+    async with AsyncExitStack() as stack:
+        if settings.webhook_url and settings.bot_token is not None:
+            from bot.webhook import mount_webhook, webhook_intake
+
+            intake = await stack.enter_async_context(webhook_intake(settings, services))
+            mount_webhook(app, intake, settings.webhook_url)
+        yield app
+
+
+def api(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> int:
+    """``referral api``: uvicorn, with N worker processes when asked.
+
+    Workers are separate processes, each building its own services from the environment (the
+    same settings this process read); the core's rules hold across them because they live in
+    the database's transactions, not in memory.
+    """
+    settings.ensure_can_start()
+    exit_zero_after_graceful_shutdown()
+    count = workers or settings.api_workers
+    if count > 1:
+        uvicorn.run(
+            "core.runtime:api_worker_app", workers=count, **_uvicorn_options(settings, host, port)
+        )
+        return 0
+    return asyncio.run(_serve_api(settings, host, port))
+
+
+async def _serve_api(settings: Settings, host: str | None, port: int | None) -> int:
+    async with build_services(settings) as services, api_app(settings, services) as app:
+        await _server(settings, app, host, port).serve()
+    return 0
+
+
+def api_worker_app() -> ProcessApp:
+    """The factory each uvicorn worker process calls: settings from the environment."""
+    from core.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return ProcessApp(settings)
+
+
+class ProcessApp:
+    """An ASGI app that builds the services and the API at lifespan start-up, in the worker
+    process that serves it, and closes them at shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._app: FastAPI | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        assert self._app is not None, "the lifespan has not started"
+        await self._app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        async with AsyncExitStack() as stack:
+            await receive()  # lifespan.startup
+            try:
+                services = await stack.enter_async_context(build_services(self._settings))
+                self._app = await stack.enter_async_context(api_app(self._settings, services))
+            except Exception as exc:
+                log.exception("the API could not start")
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def _uvicorn_options(settings: Settings, host: str | None, port: int | None) -> dict[str, Any]:
+    return {
+        "host": host or settings.api_host,
+        "port": port or settings.api_port,
+        "factory": True,
+        "proxy_headers": False,  # ProxyHeadersMiddleware in create_app applies FORWARDED_ALLOW_IPS
+        "server_header": False,
+        "access_log": False,  # RequestLogMiddleware writes one line per request
+        "log_config": None,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }
+
+
+def _server(settings: Settings, app: FastAPI, host: str | None, port: int | None) -> uvicorn.Server:
+    options = _uvicorn_options(settings, host, port)
+    options["factory"] = False
+    return uvicorn.Server(uvicorn.Config(app, **options))
+
+
+def exit_zero_after_graceful_shutdown() -> None:
+    """A stop asked for by SIGTERM or SIGINT is a clean exit (status 0), not a kill.
+
+    uvicorn handles both signals itself (stop accepting, finish in-flight requests within
+    ``GRACEFUL_SHUTDOWN_SECONDS``, then the services are closed), and re-raises the signal to
+    the handler it found installed. That handler is this no-op, so the process returns
+    normally after the graceful shutdown instead of dying of the signal.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: None)
+
+
+# ----- bot ------------------------------------------------------------------------------------
+
+
+def bot(settings: Settings) -> int:
+    """``referral bot``: 2 when the bot cannot start as configured, else as ``run_bot``."""
+    return asyncio.run(serve_bot(settings))
+
+
+async def serve_bot(settings: Settings) -> int:
+    from bot.runner import run_bot, start_problem
+
+    problem = start_problem(settings)
+    if problem is not None:
+        logging.getLogger("bot.runner").error("%s", problem)
+        return 2
+    async with build_services(settings) as services:
+        return await run_bot(settings, services)
+
+
+# ----- dev ------------------------------------------------------------------------------------
+
+
+def dev(settings: Settings, *, host: str | None, port: int | None) -> int:
+    """``referral dev`` (``make run``): migrate, then one event loop and one set of services
+    for the API and the bot."""
+    from db.migrate import upgrade
+
+    upgrade(settings.db_url)
+    exit_zero_after_graceful_shutdown()
+    return asyncio.run(_serve_dev(settings, host, port))
+
+
+async def _serve_dev(settings: Settings, host: str | None, port: int | None) -> int:
+    async with build_services(settings) as services, api_app(settings, services) as app:
+        server = _server(settings, app, host, port)
+        if settings.bot_token is None:
+            log.info("the Telegram bot is off: set BOT_TOKEN to start it beside the API")
+            await server.serve()
+            return 0
+        from bot.runner import run_polling
+
+        bot_task = asyncio.create_task(run_polling(settings, services, handle_signals=False))
+        try:
+            await server.serve()
+        finally:
+            bot_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bot_task
+    return 0
