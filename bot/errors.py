@@ -32,6 +32,7 @@ from core.domain.errors import (
     CodeInvalid,
     Conflict,
     DomainError,
+    Forbidden,
     InvalidCode,
     InvalidCursor,
     InvalidInput,
@@ -123,6 +124,8 @@ REPLIES: dict[type[DomainError], ErrorReply] = {
     Unavailable: _static(texts.err_unavailable),
     SmsDeliveryFailed: _static(texts.err_sms_unavailable),
     SmsDailyCapReached: _static(texts.err_sms_daily_cap),
+    # the integrators' and the operator's errors: no dialog of the bot leads to them
+    Forbidden: _static(texts.err_generic),
     # anything else the core may add later
     DomainError: _static(texts.err_generic),
 }

@@ -16,7 +16,16 @@ from core.adapters.health import AllOf, RedisProbe
 from core.adapters.metrics import PrometheusMetrics
 from core.adapters.sms_log import ConsoleSmsSender, FileSmsSender
 from core.ports import Clock, HealthProbe, Metrics, ReferralNotifier, SmsSender
-from core.services import AccountService, AuthService, ReferralService, Services, TokenService
+from core.services import (
+    AccountService,
+    ApiKeyService,
+    AuthService,
+    LedgerService,
+    ProgramService,
+    ReferralService,
+    Services,
+    TokenService,
+)
 from core.settings import Settings
 from db.engine import make_engine
 from db.uow import SqlHealthProbe, SqlUnitOfWorkFactory
@@ -74,7 +83,10 @@ async def build_services(
         clock = clock or SystemClock()
         metrics = metrics or PrometheusMetrics()
         sender = sms or await make_sms_sender(settings, stack)
-        referrals = ReferralService(uow, clock, metrics, notifier or make_notifier(settings, stack))
+        program = ProgramService(uow, clock, settings.rewards)
+        referrals = ReferralService(
+            uow, clock, metrics, program, notifier or make_notifier(settings, stack)
+        )
         probes: list[HealthProbe] = [SqlHealthProbe(engine)]
         if settings.redis_url is not None:
             redis_probe = RedisProbe(settings.redis_url.get_secret_value())
@@ -94,6 +106,9 @@ async def build_services(
             accounts=AccountService(uow),
             referrals=referrals,
             tokens=TokenService(uow, clock, settings.jwt),
+            program=program,
+            ledger=LedgerService(uow, clock, settings.rewards.unit),
+            api_keys=ApiKeyService(uow, clock, settings.secret_key.get_secret_value()),
             health=AllOf(probes),
             metrics=metrics,
         )

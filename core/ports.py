@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from core.domain.entities import (
+    ApiKey,
+    Balance,
+    LedgerEntry,
     OtpChallenge,
     PhoneGuard,
     Referral,
     Referrer,
     RefreshRecord,
+    StoredEvent,
     User,
 )
+from core.domain.rewards import ReferralStatus, RewardReason, RewardStatus
 
 
 class Clock(Protocol):
@@ -107,6 +113,18 @@ class UserRepository(Protocol):
         """Set the referrer if none is set (and bump the referrer's count); True if set."""
         ...
 
+    async def set_referral_status(
+        self, user_id: int, status: ReferralStatus, qualified_at: datetime | None
+    ) -> None:
+        """The user's own referral status (as a referee) and when it qualified."""
+        ...
+
+    async def count_statuses(
+        self, referrer_id: int, *, qualified: int = 0, flagged: int = 0, rejected: int = 0
+    ) -> None:
+        """Add to the referrer's counts of referrals by status (negative to take away)."""
+        ...
+
     async def update_names(self, user_id: int, first_name: str, last_name: str | None) -> None: ...
     async def set_language(self, user_id: int, language: str) -> None: ...
     async def link_telegram(self, user_id: int, telegram_id: int) -> None:
@@ -177,6 +195,125 @@ class RefreshTokenRepository(Protocol):
     async def revoke_family(self, family_id: str, now: datetime) -> None: ...
 
 
+class ProgramRepository(Protocol):
+    """Integrators' events, the history of referral statuses and the stored reward rules."""
+
+    async def rule_set(self, digest: str, rules: str, now: datetime) -> int:
+        """The id of the stored rule set with this digest, stored first if new."""
+        ...
+
+    async def add_event(
+        self,
+        *,
+        external_id: str,
+        type: str,
+        user_id: int,
+        amount: Decimal,
+        occurred_at: datetime,
+        received_at: datetime,
+    ) -> int | None:
+        """Record an event unless its ``external_id`` exists; its id, or None if it existed."""
+        ...
+
+    async def event(self, external_id: str) -> StoredEvent | None: ...
+
+    async def set_event_status(self, event_id: int, status: ReferralStatus | None) -> None: ...
+
+    async def record_status(
+        self,
+        *,
+        referee_id: int,
+        referrer_id: int | None,
+        status: ReferralStatus,
+        reason: str,
+        actor: str | None,
+        now: datetime,
+    ) -> None:
+        """Append one change to the referral's status history."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    """Ledger entries and each user's balance row."""
+
+    async def lock_balances(self, user_ids: Sequence[int]) -> None:
+        """Create the users' balance rows if needed and lock them, in ascending id order."""
+        ...
+
+    async def add(
+        self,
+        *,
+        user_id: int,
+        amount: Decimal,
+        status: RewardStatus,
+        reason: RewardReason,
+        referral_user_id: int | None,
+        event_id: int | None,
+        rule_set_id: int | None,
+        note: str | None,
+        now: datetime,
+        available_at: datetime | None,
+    ) -> int: ...
+
+    async def move_balance(self, user_id: int, *, available: Decimal, pending: Decimal) -> None:
+        """Add to the user's balance sums (negative to take away)."""
+        ...
+
+    async def earned_since(
+        self, user_id: int, since: datetime, reasons: Sequence[RewardReason]
+    ) -> Decimal:
+        """What the user was credited since ``since`` for these reasons (reversals left out)."""
+        ...
+
+    async def balance(self, user_id: int, now: datetime) -> Balance:
+        """The balance as of ``now``: pending entries whose time has come count as available."""
+        ...
+
+    async def entries_of_event(self, event_id: int) -> Sequence[LedgerEntry]: ...
+
+    async def page(
+        self, user_id: int, limit: int, after: tuple[datetime, int] | None
+    ) -> Sequence[LedgerEntry]:
+        """The user's entries, newest first."""
+        ...
+
+    async def pending_of_referral(self, referee_id: int) -> Sequence[LedgerEntry]:
+        """The pending entries about this referral (to the referrer, the referee, level 2)."""
+        ...
+
+    async def settle(self, entry_id: int, status: RewardStatus, now: datetime) -> bool:
+        """Move a pending entry to ``status``; False if it was no longer pending."""
+        ...
+
+    async def schedule(self, entry_id: int, available_at: datetime) -> None:
+        """Give a held entry the moment it becomes available."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> Sequence[LedgerEntry]:
+        """Pending entries whose time has come, locked, skipping those others hold."""
+        ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(
+        self, *, name: str, prefix: str, key_hash: str, scopes: str, now: datetime
+    ) -> ApiKey: ...
+
+    async def by_hash(self, key_hash: str) -> ApiKey | None: ...
+
+    async def all(self) -> Sequence[ApiKey]: ...
+
+    async def revoke(self, key_id: int, now: datetime) -> bool:
+        """Revoke the key if it is live; False if unknown or already revoked."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, uid: str, type: str, payload: dict[str, Any], now: datetime) -> None:
+        """Write one domain event in the current transaction."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: committed when the block ends normally, rolled back on an exception."""
 
@@ -186,6 +323,14 @@ class UnitOfWork(Protocol):
     def otps(self) -> OtpRepository: ...
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def program(self) -> ProgramRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

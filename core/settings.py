@@ -11,18 +11,24 @@ each component receives; the core's domain, ports and services never import this
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.domain.policy import LimitPolicy, OtpPolicy, TokenPolicy
+from core.domain.policy import LimitPolicy, OtpPolicy, RewardPolicy, TokenPolicy
 
 DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/referral.sqlite3"
 MIN_SECRET_BYTES = 32
+
+
+#: Constraints of an amount setting (the ledger's range, two places) and of a percent setting.
+_AMOUNT: dict[str, Any] = {"ge": 0, "le": Decimal("9999999999999999.99"), "decimal_places": 2}
+_PERCENT: dict[str, Any] = {"ge": 0, "le": 100, "decimal_places": 2}
 
 
 class ConfigError(ValueError):
@@ -125,6 +131,24 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
     bot_throttle_per_second: float = Field(2.0, gt=0, alias="BOT_THROTTLE_PER_SECOND")
+
+    # --- the referral program (amounts: decimals with two places; percents of the event) ---
+    reward_unit: str = Field("points", min_length=1, max_length=16, alias="REWARD_UNIT")
+    reward_qualifying_event: str = Field("purchase", max_length=64, alias="REWARD_QUALIFYING_EVENT")
+    reward_referrer_on_join: Decimal = Field(Decimal(0), alias="REWARD_REFERRER_ON_JOIN", **_AMOUNT)
+    reward_referee_on_join: Decimal = Field(Decimal(0), alias="REWARD_REFEREE_ON_JOIN", **_AMOUNT)
+    reward_referrer_fixed: Decimal = Field(Decimal(0), alias="REWARD_REFERRER_FIXED", **_AMOUNT)
+    reward_referrer_percent: Decimal = Field(
+        Decimal(0), alias="REWARD_REFERRER_PERCENT", **_PERCENT
+    )
+    reward_referee_fixed: Decimal = Field(Decimal(0), alias="REWARD_REFEREE_FIXED", **_AMOUNT)
+    reward_referee_percent: Decimal = Field(Decimal(0), alias="REWARD_REFEREE_PERCENT", **_PERCENT)
+    reward_every_event: bool = Field(False, alias="REWARD_EVERY_EVENT")
+    reward_level2_percent: Decimal = Field(Decimal(0), alias="REWARD_LEVEL2_PERCENT", **_PERCENT)
+    reward_hold_seconds: int = Field(0, ge=0, le=10 * 365 * 86400, alias="REWARD_HOLD_SECONDS")
+    reward_referrer_daily_cap: Decimal = Field(
+        Decimal(0), alias="REWARD_REFERRER_DAILY_CAP", **_AMOUNT
+    )
 
     # --- docker-compose only (documented, read by compose, not by the service) ---
     pgdata: str | None = Field(None, alias="PGDATA")
@@ -259,6 +283,24 @@ class Settings(BaseSettings):
             access_ttl_seconds=self.jwt_access_ttl_seconds,
             refresh_ttl_seconds=self.jwt_refresh_ttl_seconds,
             refresh_reuse_grace_seconds=self.jwt_refresh_reuse_grace_seconds,
+        )
+
+    @property
+    def rewards(self) -> RewardPolicy:
+        cent = Decimal("0.01")
+        return RewardPolicy(
+            unit=self.reward_unit.strip(),
+            qualifying_event=self.reward_qualifying_event.strip() or None,
+            referrer_on_join=self.reward_referrer_on_join.quantize(cent),
+            referee_on_join=self.reward_referee_on_join.quantize(cent),
+            referrer_fixed=self.reward_referrer_fixed.quantize(cent),
+            referrer_percent=self.reward_referrer_percent.quantize(cent),
+            referee_fixed=self.reward_referee_fixed.quantize(cent),
+            referee_percent=self.reward_referee_percent.quantize(cent),
+            every_event=self.reward_every_event,
+            level2_percent=self.reward_level2_percent.quantize(cent),
+            hold_seconds=self.reward_hold_seconds,
+            referrer_daily_cap=self.reward_referrer_daily_cap.quantize(cent),
         )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
@@ -42,6 +43,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if moment.tzinfo is None:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
+
+
+class Money(TypeDecorator[Decimal]):
+    """A two-place ``Decimal`` stored as whole cents in a 64-bit integer: exact on every backend
+    (SQLite has no decimal type and would hand back floats), and summed exactly by SQL."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        cents = value * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"{value} has more than two decimal places")
+        return int(cents)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
 
 
 class Base(DeclarativeBase):

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain.entities import OtpChallenge, PhoneGuard, Referral, Referrer, RefreshRecord, User
+from core.domain.entities import (
+    ApiKey,
+    LedgerEntry,
+    OtpChallenge,
+    PhoneGuard,
+    Referral,
+    Referrer,
+    RefreshRecord,
+    StoredEvent,
+    User,
+)
+from core.domain.rewards import ReferralStatus, RewardReason, RewardStatus
 
 
 def to_user(row: Any) -> User:
@@ -20,6 +31,11 @@ def to_user(row: Any) -> User:
         language=row.language,
         referral_count=row.referral_count,
         created_at=row.created_at,
+        referral_status=ReferralStatus(row.referral_status) if row.referral_status else None,
+        qualified_at=row.qualified_at,
+        qualified_count=row.qualified_count,
+        flagged_count=row.flagged_count,
+        rejected_count=row.rejected_count,
     )
 
 
@@ -43,6 +59,8 @@ def to_referral(row: Any) -> Referral:
         first_name=row.first_name,
         last_name=row.last_name,
         joined_at=row.referred_at,
+        status=ReferralStatus(row.referral_status or ReferralStatus.JOINED),
+        qualified_at=row.qualified_at,
     )
 
 
@@ -71,5 +89,44 @@ def to_refresh(row: Any) -> RefreshRecord:
         user_id=row.user_id,
         expires_at=row.expires_at,
         used_at=row.used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def to_event(row: Any) -> StoredEvent:
+    return StoredEvent(
+        id=row.id,
+        external_id=row.external_id,
+        type=row.type,
+        user_id=row.user_id,
+        amount=row.amount,
+        occurred_at=row.occurred_at,
+        referral_status=ReferralStatus(row.referral_status) if row.referral_status else None,
+    )
+
+
+def to_entry(row: Any) -> LedgerEntry:
+    """A ledger row joined with its event's ``external_id`` (as ``event_external_id``)."""
+    return LedgerEntry(
+        id=row.id,
+        user_id=row.user_id,
+        amount=row.amount,
+        status=RewardStatus(row.status),
+        reason=RewardReason(row.reason),
+        referral_user_id=row.referral_user_id,
+        event_id=row.event_external_id,
+        created_at=row.created_at,
+        available_at=row.available_at,
+        note=row.note,
+    )
+
+
+def to_api_key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        scopes=frozenset(s for s in row.scopes.split(",") if s),
+        created_at=row.created_at,
         revoked_at=row.revoked_at,
     )

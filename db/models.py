@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, BigId
+from db.base import Base, BigId, Money
 
 
 class UserRow(Base):
@@ -24,6 +25,14 @@ class UserRow(Base):
     referred_at: Mapped[datetime | None]
     #: Kept in the same transaction as each activation: the profile never counts a million rows.
     referral_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    #: This user's own referral (as a referee): joined, qualified, flagged or rejected.
+    referral_status: Mapped[str | None] = mapped_column(String(16))
+    qualified_at: Mapped[datetime | None]
+    #: How many of this user's referrals stand qualified, flagged or rejected (the rest joined),
+    #: kept with each change of status like ``referral_count``.
+    qualified_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    flagged_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rejected_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
@@ -82,3 +91,121 @@ class RefreshTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ReferralStatusChangeRow(Base):
+    """The append-only history of every referral's status, with the reason of each change."""
+
+    __tablename__ = "referral_status_change"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    referee_id: Mapped[int] = mapped_column(BigId, ForeignKey("user.id", ondelete="CASCADE"))
+    referrer_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(300))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_referral_status_change_referee_id_id", "referee_id", "id"),)
+
+
+class RuleSetRow(Base):
+    """The reward rules in force when something was credited, stored once per distinct set."""
+
+    __tablename__ = "rule_set"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    rules: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ProgramEventRow(Base):
+    """An integrator's event (a purchase, ...): recorded once per ``external_id``."""
+
+    __tablename__ = "program_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    #: The referee's referral status once the event was processed (null: no referral).
+    referral_status: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_program_event_user_id_id", "user_id", "id"),)
+
+
+class LedgerEntryRow(Base):
+    """Append-only: an entry is never deleted and its amount never changes. Its status moves
+    once, from pending to available or to reversed; money already available is taken back only
+    by a new negative entry."""
+
+    __tablename__ = "ledger_entry"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    referral_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user.id", ondelete="SET NULL")
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("program_event.id", ondelete="SET NULL")
+    )
+    rule_set_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("rule_set.id"))
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    #: When a pending entry becomes available; null while its referral awaits review.
+    available_at: Mapped[datetime | None]
+    #: When the status last moved (to available or reversed).
+    settled_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_ledger_entry_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_ledger_entry_status_available_at", "status", "available_at"),
+        Index("ix_ledger_entry_referral_user_id", "referral_user_id"),
+        Index("ix_ledger_entry_event_id", "event_id"),
+    )
+
+
+class RewardBalanceRow(Base):
+    """Each user's sums of the ledger, kept in the transaction of every entry that moves them;
+    its row lock also serialises the credits of one user (the daily cap's count)."""
+
+    __tablename__ = "reward_balance"
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    available: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    pending: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+
+
+class ApiKeyRow(Base):
+    """An integrator's key: only its keyed hash is stored, and a short prefix to tell keys apart."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class OutboxEventRow(Base):
+    """A domain change, written in the transaction of the change (the transactional outbox)."""
+
+    __tablename__ = "outbox_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Self
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from db.repositories.api_keys import SqlApiKeyRepository
+from db.repositories.ledger import SqlLedgerRepository
 from db.repositories.otps import SqlOtpRepository
+from db.repositories.program import SqlOutboxRepository, SqlProgramRepository
 from db.repositories.tokens import SqlRefreshTokenRepository
 from db.repositories.users import SqlUserRepository
 
@@ -19,6 +22,10 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     otps: SqlOtpRepository
     refresh_tokens: SqlRefreshTokenRepository
+    program: SqlProgramRepository
+    ledger: SqlLedgerRepository
+    api_keys: SqlApiKeyRepository
+    outbox: SqlOutboxRepository
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -40,6 +47,10 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(self._conn)
         self.otps = SqlOtpRepository(self._conn)
         self.refresh_tokens = SqlRefreshTokenRepository(self._conn)
+        self.program = SqlProgramRepository(self._conn)
+        self.ledger = SqlLedgerRepository(self._conn)
+        self.api_keys = SqlApiKeyRepository(self._conn)
+        self.outbox = SqlOutboxRepository(self._conn)
         return self
 
     async def __aexit__(

@@ -33,7 +33,20 @@ POSTGRES_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TABLES = ("refresh_token", "otp_challenge", "phone_guard", "user")
+#: Children before parents (SQLite empties them one by one, in this order).
+TABLES = (
+    "ledger_entry",
+    "reward_balance",
+    "program_event",
+    "rule_set",
+    "referral_status_change",
+    "api_key",
+    "outbox_event",
+    "refresh_token",
+    "otp_challenge",
+    "phone_guard",
+    "user",
+)
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
 
 BACKENDS = [

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from core.domain.errors import DomainError
+from core.domain.rewards import ZERO, ReferralStatus, RewardReason, RewardStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,18 @@ class User:
     language: str | None
     referral_count: int
     created_at: datetime
+    #: This user's own referral, as a referee (None: no invite activated).
+    referral_status: ReferralStatus | None = None
+    qualified_at: datetime | None = None
+    #: How this user's referrals stand: ``referral_count`` in all, of which these many are
+    #: qualified, flagged or rejected (the rest joined).
+    qualified_count: int = 0
+    flagged_count: int = 0
+    rejected_count: int = 0
+
+    @property
+    def joined_count(self) -> int:
+        return self.referral_count - self.qualified_count - self.flagged_count - self.rejected_count
 
     def as_referrer(self) -> Referrer:
         return Referrer(
@@ -42,10 +57,21 @@ class Referrer:
 
 
 @dataclass(frozen=True, slots=True)
+class Balance:
+    """A user's rewards: ``available`` (the balance) and ``pending`` (held, not yet spendable)."""
+
+    available: Decimal = ZERO
+    pending: Decimal = ZERO
+    #: When the earliest scheduled pending reward becomes available, if any is scheduled.
+    next_available_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     user: User
     referrer: Referrer | None
     referral_phones: tuple[str, ...]
+    balance: Balance = Balance()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +81,8 @@ class Referral:
     first_name: str | None
     last_name: str | None
     joined_at: datetime
+    status: ReferralStatus = ReferralStatus.JOINED
+    qualified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +158,90 @@ class CodeSent:
     expires_in: int
     resend_after: int
     sent: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: int
+    user_id: int
+    amount: Decimal
+    status: RewardStatus
+    reason: RewardReason
+    #: The referee the entry is about (for a referee's own reward, the user itself).
+    referral_user_id: int | None
+    #: The integrator's id of the event that produced it, if one did.
+    event_id: str | None
+    created_at: datetime
+    #: When a pending entry becomes available; ``None`` while its referral awaits review.
+    available_at: datetime | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RewardPage:
+    balance: Balance
+    unit: str
+    items: tuple[LedgerEntry, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What recording an integrator's event did (the same for a repeat of the event)."""
+
+    event_id: str
+    user_id: int
+    referral_status: ReferralStatus | None
+    rewards: tuple[LedgerEntry, ...]
+    #: False when the event_id had been recorded before and nothing new was done.
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    name: str
+    #: The first characters of the key, enough to tell keys apart in a list.
+    prefix: str
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """A key just created: ``secret`` is shown this once and never stored."""
+
+    key: ApiKey
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    id: int
+    uid: str
+    type: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An integrator's event as recorded."""
+
+    id: int
+    external_id: str
+    type: str
+    user_id: int
+    amount: Decimal
+    occurred_at: datetime
+    referral_status: ReferralStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """How an integrator names a user: exactly one of the three."""
+
+    id: int | None = None
+    phone: str | None = None
+    telegram_id: int | None = None

@@ -43,6 +43,10 @@ class Unauthorized(DomainError):
     """Credentials are missing, wrong, expired or already used."""
 
 
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+
 class RateLimited(DomainError):
     """Too many requests: try again in ``retry_after`` seconds."""
 
@@ -101,6 +105,17 @@ class InvalidCursor(InvalidInput):
     message = "The cursor is not valid; start again without it."
 
 
+class InvalidAmount(InvalidInput):
+    field = "amount"
+    code = "invalid_amount"
+    message = 'An amount is a decimal string with at most two places, e.g. "990.00".'
+
+
+class InvalidEvent(InvalidInput):
+    code = "invalid_event"
+    message = "The event is not valid."
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     message = "User not found."
@@ -109,6 +124,26 @@ class UserNotFound(NotFound):
 class InviteNotFound(NotFound):
     code = "invite_not_found"
     message = "No user has this invite code."
+
+
+class ReferralNotFound(NotFound):
+    code = "referral_not_found"
+    message = "This user has not activated an invite: there is no referral to review."
+
+
+class ReferralNotFlagged(Conflict):
+    code = "referral_not_flagged"
+    message = "Only a flagged referral can be approved."
+
+
+class ReferralAlreadyRejected(Conflict):
+    code = "referral_rejected"
+    message = "This referral was already rejected."
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+    message = "No live API key has this id."
 
 
 class InviteOwnCode(Conflict):
@@ -124,6 +159,27 @@ class InviteAlreadyActivated(Conflict):
 class InviteCycle(Conflict):
     code = "invite_cycle"
     message = "This invite code belongs to someone you invited, directly or through others."
+
+
+class EventConflict(Conflict):
+    code = "event_conflict"
+    message = (
+        "This event_id was already recorded with a different type, user or amount; "
+        "send a new event_id for a new event."
+    )
+
+
+class ApiKeyInvalid(Unauthorized):
+    code = "api_key_invalid"
+    message = "Send a valid API key as `X-API-Key: <key>`; it is missing, wrong or revoked."
+
+
+class ApiKeyScopeMissing(Forbidden):
+    code = "scope_missing"
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__(f"This API key lacks the scope {scope!r}.")
 
 
 class CodeInvalid(Unauthorized):

@@ -7,6 +7,7 @@ A service never reads the settings module: it receives one of these.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +49,44 @@ class TokenPolicy:
     access_ttl_seconds: int
     refresh_ttl_seconds: int
     refresh_reuse_grace_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class RewardPolicy:
+    """The referral program: what a join and a qualifying event earn, and for whom.
+
+    Amounts are ``Decimal`` with two places; percents are of the event's amount.
+    """
+
+    unit: str
+    #: The event type that qualifies a referral; ``None``: a referral qualifies when it joins.
+    qualifying_event: str | None
+    referrer_on_join: Decimal
+    referee_on_join: Decimal
+    referrer_fixed: Decimal
+    referrer_percent: Decimal
+    referee_fixed: Decimal
+    referee_percent: Decimal
+    #: The percent rules apply to each later qualifying event too, not only the first.
+    every_event: bool
+    level2_percent: Decimal
+    hold_seconds: int
+    #: The most one referrer may earn per rolling day; 0 is no cap.
+    referrer_daily_cap: Decimal
+
+    def as_dict(self) -> dict[str, str | int | bool | None]:
+        """The rules as plain JSON values (amounts as strings), stored with what they produced."""
+        return {
+            "unit": self.unit,
+            "qualifying_event": self.qualifying_event,
+            "referrer_on_join": str(self.referrer_on_join),
+            "referee_on_join": str(self.referee_on_join),
+            "referrer_fixed": str(self.referrer_fixed),
+            "referrer_percent": str(self.referrer_percent),
+            "referee_fixed": str(self.referee_fixed),
+            "referee_percent": str(self.referee_percent),
+            "every_event": self.every_event,
+            "level2_percent": str(self.level2_percent),
+            "hold_seconds": self.hold_seconds,
+            "referrer_daily_cap": str(self.referrer_daily_cap),
+        }

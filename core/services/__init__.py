@@ -6,13 +6,19 @@ from dataclasses import dataclass
 
 from core.ports import HealthProbe, Metrics
 from core.services.accounts import AccountService
+from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthService, TelegramProfile
+from core.services.ledger import LedgerService
+from core.services.program import ProgramService
 from core.services.referrals import ReferralService
 from core.services.tokens import TokenService
 
 __all__ = [
     "AccountService",
+    "ApiKeyService",
     "AuthService",
+    "LedgerService",
+    "ProgramService",
     "ReferralService",
     "Services",
     "TelegramProfile",
@@ -28,5 +34,8 @@ class Services:
     accounts: AccountService
     referrals: ReferralService
     tokens: TokenService
+    program: ProgramService
+    ledger: LedgerService
+    api_keys: ApiKeyService
     health: HealthProbe
     metrics: Metrics

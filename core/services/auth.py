@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.domain import events
 from core.domain.entities import CodeSent, LoginResult, PhoneGuard, User
 from core.domain.errors import (
     CodeExpired,
@@ -316,6 +317,9 @@ class AuthService:
                 language=normalize_language(telegram.language) if telegram else None,
             )
             if created is not None:
+                await tx.outbox.add(
+                    events.new_event_uid(), events.USER_CREATED, events.user_created(created), now
+                )
                 return created, True
             user = await tx.users.get_by_phone(phone)
             if user is not None:  # created meanwhile by a login that held no lock (SQLite tests)

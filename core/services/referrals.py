@@ -17,6 +17,7 @@ from core.domain.errors import (
 )
 from core.domain.invite_code import parse_invite_code
 from core.ports import Clock, Metrics, ReferralNotifier, UnitOfWork, UnitOfWorkFactory
+from core.services.program import ProgramService
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,13 @@ class ReferralService:
         uow: UnitOfWorkFactory,
         clock: Clock,
         metrics: Metrics,
+        program: ProgramService,
         notifier: ReferralNotifier | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._metrics = metrics
+        self._program = program
         self._notifier = notifier
 
     # ----- activation --------------------------------------------------------------------
@@ -79,6 +82,7 @@ class ReferralService:
         updated = await tx.users.get(user.id)
         owner_after = await tx.users.get(owner.id)
         assert updated is not None and owner_after is not None
+        updated = await self._program.joined(tx, updated, owner_after, now)
         return Activation(user=updated, referrer=owner_after.as_referrer())
 
     def activated(self, activation: Activation) -> None:
@@ -109,6 +113,7 @@ class ReferralService:
         """The user's profile, for the user alone: anyone else is told it does not exist."""
         if viewer_id != user_id:
             raise UserNotFound()
+        now = self._clock.now()
         async with self._uow(read_only=True) as tx:
             found = await tx.users.get_with_referrer(user_id)
             if found is None:
@@ -119,7 +124,8 @@ class ReferralService:
                 if user.referral_count
                 else ()
             )
-        return Profile(user=user, referrer=referrer, referral_phones=tuple(phones))
+            balance = await tx.ledger.balance(user_id, now)
+        return Profile(user=user, referrer=referrer, referral_phones=tuple(phones), balance=balance)
 
     async def referrals(
         self, user_id: int, limit: int = 20, cursor: str | None = None

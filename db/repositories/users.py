@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.entities import Referral, Referrer, User
+from core.domain.rewards import ReferralStatus
 from db.mapping import to_referral, to_referrer, to_user
 from db.models import UserRow
 
@@ -38,6 +39,11 @@ _USER_COLUMNS = [
     users.c.language,
     users.c.referral_count,
     users.c.created_at,
+    users.c.referral_status,
+    users.c.qualified_at,
+    users.c.qualified_count,
+    users.c.flagged_count,
+    users.c.rejected_count,
 ]
 #: One arbitrary constant: the advisory lock key that serialises invite activations on PostgreSQL.
 _REFERRAL_GRAPH_LOCK = 0x5EF_E22A1
@@ -176,6 +182,28 @@ class SqlUserRepository:
         )
         return True
 
+    async def set_referral_status(
+        self, user_id: int, status: ReferralStatus, qualified_at: datetime | None
+    ) -> None:
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(referral_status=status.value, qualified_at=qualified_at)
+        )
+
+    async def count_statuses(
+        self, referrer_id: int, *, qualified: int = 0, flagged: int = 0, rejected: int = 0
+    ) -> None:
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == referrer_id)
+            .values(
+                qualified_count=users.c.qualified_count + qualified,
+                flagged_count=users.c.flagged_count + flagged,
+                rejected_count=users.c.rejected_count + rejected,
+            )
+        )
+
     async def update_names(self, user_id: int, first_name: str, last_name: str | None) -> None:
         await self._conn.execute(
             update(users)
@@ -211,7 +239,13 @@ class SqlUserRepository:
         self, user_id: int, limit: int, after: tuple[datetime, int] | None
     ) -> Sequence[Referral]:
         stmt = select(
-            users.c.id, users.c.phone, users.c.first_name, users.c.last_name, users.c.referred_at
+            users.c.id,
+            users.c.phone,
+            users.c.first_name,
+            users.c.last_name,
+            users.c.referred_at,
+            users.c.referral_status,
+            users.c.qualified_at,
         ).where(users.c.referrer_id == user_id)
         if after is not None:
             joined_at, last_id = after

@@ -48,6 +48,17 @@ EXPECTED = {
     "tomorrow.",
     errors.Unavailable: "The service is busy right now. Please try again later.",
     errors.DomainError: "Something went wrong. Please try again.",
+    # What integrators and the operator meet: the bot falls back on the category's text.
+    errors.InvalidAmount: "This input is not valid. Please check it and try again.",
+    errors.InvalidEvent: "This input is not valid. Please check it and try again.",
+    errors.EventConflict: "This cannot be done now.",
+    errors.ReferralNotFlagged: "This cannot be done now.",
+    errors.ReferralAlreadyRejected: "This cannot be done now.",
+    errors.ReferralNotFound: "Nothing was found.",
+    errors.ApiKeyNotFound: "Nothing was found.",
+    errors.ApiKeyInvalid: "Please log in again: press /start.",
+    errors.ApiKeyScopeMissing: "Something went wrong. Please try again.",
+    errors.Forbidden: "Something went wrong. Please try again.",
 }
 ALL_ERRORS = [
     cls
@@ -57,6 +68,8 @@ ALL_ERRORS = [
 
 
 def instance(cls: type[DomainError]) -> DomainError:
+    if cls is errors.ApiKeyScopeMissing:
+        return cls("admin")
     if issubclass(cls, errors.RateLimited):
         return cls(2)
     if cls is errors.CodeInvalid:

@@ -1,0 +1,407 @@
+"""The referral program: statuses, qualifying events and the rewards they earn.
+
+Every change runs inside one transaction with what caused it (an activation, an integrator's
+event, a review), writes its history row and its outbox events there too, and credits the
+ledger under the reward rules in force, which are stored with what they produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from core.domain import events
+from core.domain.entities import EventOutcome, LedgerEntry, StoredEvent, User, UserRef
+from core.domain.errors import (
+    EventConflict,
+    InvalidEvent,
+    ReferralAlreadyRejected,
+    ReferralNotFlagged,
+    ReferralNotFound,
+    UserNotFound,
+)
+from core.domain.limits import DAY
+from core.domain.phone import normalize_phone
+from core.domain.policy import RewardPolicy
+from core.domain.program import parse_event_id, parse_event_type
+from core.domain.rewards import (
+    REFERRER_REASONS,
+    ZERO,
+    ReferralStatus,
+    Reward,
+    RewardStatus,
+    capped,
+    is_referrer_reward,
+    join_rewards,
+    parse_amount,
+    qualifying_rewards,
+)
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from core.services.ledger import make_available, reverse
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 2**63 - 1
+
+
+class ProgramService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: RewardPolicy) -> None:
+        self._uow = uow
+        self._clock = clock
+        self.policy = policy
+        self._rules = json.dumps(policy.as_dict(), sort_keys=True)
+        self._digest = hashlib.sha256(self._rules.encode()).hexdigest()
+
+    # ----- an invite activated (inside the activation's transaction) -----------------------
+
+    async def joined(self, tx: UnitOfWork, referee: User, referrer: User, now: datetime) -> User:
+        """The referral starts: ``joined`` (or at once ``qualified`` when no event is needed),
+        with the join rewards. Returns the referee as it now stands."""
+        referee = await self._set_status(
+            tx, referee, referrer, ReferralStatus.JOINED, "invite activated", now
+        )
+        await self._emit(tx, events.REFERRAL_JOINED, events.referral(referee, referrer), now)
+        rewards = join_rewards(self.policy, referrer_id=referrer.id, referee_id=referee.id)
+        await self._credit(tx, rewards, now, event=None, held=False)
+        if self.policy.qualifying_event is None:
+            referee = await self._qualify(tx, referee, referrer, now, "qualifies on joining")
+            rewards = qualifying_rewards(
+                self.policy,
+                referrer_id=referrer.id,
+                referee_id=referee.id,
+                level2_id=referrer.referrer_id,
+                amount=ZERO,
+                first=True,
+            )
+            await self._credit(tx, rewards, now, event=None, held=False)
+        return referee
+
+    # ----- an integrator's event -----------------------------------------------------------
+
+    async def record_event(
+        self,
+        *,
+        event_id: str,
+        type: str,
+        user: UserRef,
+        amount: object,
+        occurred_at: datetime | None = None,
+    ) -> EventOutcome:
+        """Record the event once per ``event_id`` and credit what it earns.
+
+        The same ``event_id`` again (also many at once) changes nothing and answers what the
+        first one did; the same id with another type, user or amount is a conflict. An event
+        of a user without a referrer, of a rejected referral, or of a type that does not
+        qualify is recorded and earns nothing.
+        """
+        external = parse_event_id(event_id)
+        kind = parse_event_type(type)
+        value = parse_amount(amount)
+        now = self._clock.now()
+        if occurred_at is not None and occurred_at.tzinfo is None:
+            raise InvalidEvent("occurred_at needs a time zone, e.g. 2026-01-15T12:00:00Z.")
+        async with self._uow() as tx:
+            target = await self._find(tx, user)
+            new_id = await tx.program.add_event(
+                external_id=external,
+                type=kind,
+                user_id=target.id,
+                amount=value,
+                occurred_at=occurred_at or now,
+                received_at=now,
+            )
+            if new_id is None:
+                return await self._replay(tx, external, kind, target.id, value)
+            referee = await tx.users.get(target.id, for_update=True)
+            assert referee is not None
+            status, entries = await self._process(tx, referee, kind, value, new_id, external, now)
+            await tx.program.set_event_status(new_id, status)
+        return EventOutcome(
+            event_id=external,
+            user_id=target.id,
+            referral_status=status,
+            rewards=tuple(entries),
+            created=True,
+        )
+
+    async def _find(self, tx: UnitOfWork, ref: UserRef) -> User:
+        given = [v for v in (ref.id, ref.phone, ref.telegram_id) if v is not None]
+        if len(given) != 1:
+            raise InvalidEvent(
+                "Name the user by exactly one of id, phone or telegram_id.", field="user"
+            )
+        found: User | None
+        if ref.id is not None:
+            found = await tx.users.get(ref.id) if 1 <= ref.id <= MAX_ID else None
+        elif ref.telegram_id is not None:
+            found = (
+                await tx.users.get_by_telegram_id(ref.telegram_id)
+                if abs(ref.telegram_id) <= MAX_ID
+                else None
+            )
+        else:
+            assert ref.phone is not None
+            found = await tx.users.get_by_phone(normalize_phone(ref.phone, ()))
+        if found is None:
+            raise UserNotFound()
+        return found
+
+    async def _replay(
+        self, tx: UnitOfWork, external: str, kind: str, user_id: int, amount: Decimal
+    ) -> EventOutcome:
+        stored = await tx.program.event(external)
+        assert stored is not None
+        if (stored.type, stored.user_id, stored.amount) != (kind, user_id, amount):
+            raise EventConflict()
+        return await self._outcome(tx, stored)
+
+    async def _outcome(self, tx: UnitOfWork, stored: StoredEvent) -> EventOutcome:
+        entries = await tx.ledger.entries_of_event(stored.id)
+        return EventOutcome(
+            event_id=stored.external_id,
+            user_id=stored.user_id,
+            referral_status=stored.referral_status,
+            rewards=tuple(entries),
+            created=False,
+        )
+
+    async def _process(
+        self,
+        tx: UnitOfWork,
+        referee: User,
+        kind: str,
+        value: Decimal,
+        event_id: int,
+        external: str,
+        now: datetime,
+    ) -> tuple[ReferralStatus | None, list[LedgerEntry]]:
+        if (
+            referee.referrer_id is None
+            or referee.referral_status == ReferralStatus.REJECTED
+            or kind != self.policy.qualifying_event
+        ):
+            return referee.referral_status, []
+        referrer = await tx.users.get(referee.referrer_id)
+        assert referrer is not None
+        first = referee.qualified_at is None
+        if first:
+            referee = await self._qualify(
+                tx, referee, referrer, now, f"event {external!r} ({kind})"
+            )
+        rewards = qualifying_rewards(
+            self.policy,
+            referrer_id=referrer.id,
+            referee_id=referee.id,
+            level2_id=referrer.referrer_id,
+            amount=value,
+            first=first,
+        )
+        held = referee.referral_status == ReferralStatus.FLAGGED
+        entries = await self._credit(tx, rewards, now, event=(event_id, external), held=held)
+        return referee.referral_status, entries
+
+    # ----- review --------------------------------------------------------------------------
+
+    async def reject(self, referee_id: int, reason: str, actor: str) -> User:
+        """Refuse the referral: it earns nothing more, and its pending rewards are reversed."""
+        now = self._clock.now()
+        async with self._uow() as tx:
+            referee, referrer = await self._reviewable(tx, referee_id)
+            if referee.referral_status == ReferralStatus.REJECTED:
+                raise ReferralAlreadyRejected()
+            referee = await self._set_status(
+                tx, referee, referrer, ReferralStatus.REJECTED, reason, now, actor=actor
+            )
+            await reverse(
+                tx, await tx.ledger.pending_of_referral(referee.id), now, self.policy.unit
+            )
+            await self._emit(
+                tx, events.REFERRAL_REJECTED, events.referral(referee, referrer, reason=reason), now
+            )
+        log.info("referral of user %d rejected by %s", referee_id, actor)
+        return referee
+
+    async def approve(self, referee_id: int, reason: str | None, actor: str) -> User:
+        """Release a flagged referral: back to joined or qualified, its held rewards scheduled
+        on the hold's timetable (available at once if the hold has already passed)."""
+        now = self._clock.now()
+        async with self._uow() as tx:
+            referee, referrer = await self._reviewable(tx, referee_id)
+            if referee.referral_status != ReferralStatus.FLAGGED:
+                raise ReferralNotFlagged()
+            status = ReferralStatus.QUALIFIED if referee.qualified_at else ReferralStatus.JOINED
+            referee = await self._set_status(
+                tx, referee, referrer, status, reason or "approved on review", now, actor=actor
+            )
+            hold = timedelta(seconds=self.policy.hold_seconds)
+            due = []
+            for entry in await tx.ledger.pending_of_referral(referee.id):
+                if entry.available_at is not None:
+                    continue
+                available_at = entry.created_at + hold
+                await tx.ledger.schedule(entry.id, available_at)
+                if available_at <= now:
+                    due.append(replace(entry, available_at=available_at))
+            if due:
+                await make_available(tx, due, now, self.policy.unit)
+            await self._emit(
+                tx,
+                events.REFERRAL_APPROVED,
+                events.referral(referee, referrer, reason=reason),
+                now,
+            )
+        log.info("referral of user %d approved by %s", referee_id, actor)
+        return referee
+
+    async def _reviewable(self, tx: UnitOfWork, referee_id: int) -> tuple[User, User]:
+        referee = await tx.users.get(referee_id, for_update=True) if referee_id <= MAX_ID else None
+        if referee is None:
+            raise UserNotFound()
+        if referee.referrer_id is None:
+            raise ReferralNotFound()
+        referrer = await tx.users.get(referee.referrer_id)
+        assert referrer is not None
+        return referee, referrer
+
+    # ----- statuses ------------------------------------------------------------------------
+
+    async def _qualify(
+        self, tx: UnitOfWork, referee: User, referrer: User, now: datetime, reason: str
+    ) -> User:
+        """The referee did the qualifying action; a flagged referral stays held for review."""
+        if referee.referral_status == ReferralStatus.FLAGGED:
+            await tx.users.set_referral_status(referee.id, ReferralStatus.FLAGGED, now)
+            await tx.program.record_status(
+                referee_id=referee.id,
+                referrer_id=referrer.id,
+                status=ReferralStatus.FLAGGED,
+                reason=f"qualified while held for review: {reason}",
+                actor=None,
+                now=now,
+            )
+            return replace(referee, qualified_at=now)
+        referee = await self._set_status(
+            tx, referee, referrer, ReferralStatus.QUALIFIED, reason, now, qualified_at=now
+        )
+        await self._emit(tx, events.REFERRAL_QUALIFIED, events.referral(referee, referrer), now)
+        return referee
+
+    async def _set_status(
+        self,
+        tx: UnitOfWork,
+        referee: User,
+        referrer: User | None,
+        status: ReferralStatus,
+        reason: str,
+        now: datetime,
+        *,
+        qualified_at: datetime | None = None,
+        actor: str | None = None,
+    ) -> User:
+        """Move the referral to ``status``: the user's row, the referrer's counts, the history."""
+        qualified_at = qualified_at or referee.qualified_at
+        await tx.users.set_referral_status(referee.id, status, qualified_at)
+        if referrer is not None:
+            before, after = _counted(referee.referral_status), _counted(status)
+            if before != after:
+                delta = dict.fromkeys(("qualified", "flagged", "rejected"), 0)
+                if before:
+                    delta[before] -= 1
+                if after:
+                    delta[after] += 1
+                await tx.users.count_statuses(referrer.id, **delta)
+        await tx.program.record_status(
+            referee_id=referee.id,
+            referrer_id=referrer.id if referrer is not None else None,
+            status=status,
+            reason=reason[:300],
+            actor=actor,
+            now=now,
+        )
+        return replace(referee, referral_status=status, qualified_at=qualified_at)
+
+    # ----- the ledger ----------------------------------------------------------------------
+
+    async def _credit(
+        self,
+        tx: UnitOfWork,
+        rewards: list[Reward],
+        now: datetime,
+        *,
+        event: tuple[int, str] | None,
+        held: bool,
+    ) -> list[LedgerEntry]:
+        """Write the rewards to the ledger and the balances, within the daily cap.
+
+        The balance rows are locked first, in id order, so the cap's count of the last day is
+        exact under concurrency and two credits never wait on each other in a circle.
+        """
+        if not rewards:
+            return []
+        rule_set_id = await tx.program.rule_set(self._digest, self._rules, now)
+        await tx.ledger.lock_balances(sorted({r.user_id for r in rewards}))
+        hold = timedelta(seconds=self.policy.hold_seconds)
+        entries = []
+        for reward in rewards:
+            amount, note = reward.amount, None
+            if is_referrer_reward(reward) and self.policy.referrer_daily_cap > 0:
+                earned = await tx.ledger.earned_since(
+                    reward.user_id, now - DAY, sorted(REFERRER_REASONS)
+                )
+                amount, note = capped(amount, earned, self.policy.referrer_daily_cap)
+            if held or hold:
+                status, available_at = RewardStatus.PENDING, (None if held else now + hold)
+            else:
+                status, available_at = RewardStatus.AVAILABLE, now
+            entry_id = await tx.ledger.add(
+                user_id=reward.user_id,
+                amount=amount,
+                status=status,
+                reason=reward.reason,
+                referral_user_id=reward.referral_user_id,
+                event_id=event[0] if event else None,
+                rule_set_id=rule_set_id,
+                note=note,
+                now=now,
+                available_at=available_at,
+            )
+            if amount:
+                if status == RewardStatus.AVAILABLE:
+                    await tx.ledger.move_balance(reward.user_id, available=amount, pending=ZERO)
+                else:
+                    await tx.ledger.move_balance(reward.user_id, available=ZERO, pending=amount)
+            entry = LedgerEntry(
+                id=entry_id,
+                user_id=reward.user_id,
+                amount=amount,
+                status=status,
+                reason=reward.reason,
+                referral_user_id=reward.referral_user_id,
+                event_id=event[1] if event else None,
+                created_at=now,
+                available_at=available_at,
+                note=note,
+            )
+            await self._emit(tx, events.REWARD_CREATED, events.reward(entry, self.policy.unit), now)
+            if status == RewardStatus.AVAILABLE:
+                await self._emit(
+                    tx, events.REWARD_AVAILABLE, events.reward(entry, self.policy.unit), now
+                )
+            entries.append(entry)
+        return entries
+
+    async def _emit(
+        self, tx: UnitOfWork, type: str, payload: dict[str, object], now: datetime
+    ) -> None:
+        await tx.outbox.add(events.new_event_uid(), type, payload, now)
+
+
+def _counted(status: ReferralStatus | None) -> str | None:
+    """Which of the referrer's counters a status is counted in (joined is the remainder)."""
+    if status in (ReferralStatus.QUALIFIED, ReferralStatus.FLAGGED, ReferralStatus.REJECTED):
+        return status.value
+    return None
