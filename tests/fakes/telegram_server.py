@@ -38,16 +38,14 @@ import argparse
 import asyncio
 import itertools
 import re
-import signal
-import socket
 import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from types import EllipsisType, TracebackType
-from typing import Any, Final, Literal, Self, overload
+from types import EllipsisType
+from typing import Any, Final, Literal, overload
 
 import orjson
 from aiogram import Bot
@@ -55,6 +53,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import ClientSession, ClientTimeout, MultipartReader, web
 from aiohttp.web_request import FileField
+
+from tests.fakes.local_server import LocalServer, listen, run_until_signalled
 
 JsonDict = dict[str, Any]
 
@@ -547,7 +547,7 @@ class LocalAiohttpSession(AiohttpSession):
             await self._session.close()
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """A Bot API server with a simulated world; see the module docstring."""
 
     def __init__(
@@ -686,23 +686,10 @@ class FakeTelegram:
         app.router.add_get("/_fake/stats", self._control_stats)
         app.router.add_get("/_fake/last_message/{chat_id}", self._control_last_message)
         # A long poll whose client went away is cancelled instead of holding its slot.
-        runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        self._runner, self.port = await listen(
+            app, self.host, self.port, backlog=1024, handler_cancellation=True
         )
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            self.port = sock.getsockname()[1]
-            site = web.SockSite(runner, sock, backlog=1024)
-            await site.start()
-        except BaseException:
-            sock.close()
-            await runner.cleanup()
-            raise
         self._stopping = False
-        self._runner = runner
 
     async def stop(self) -> None:
         """Answer a waiting long poll, close the webhook client and the server."""
@@ -714,18 +701,6 @@ class FakeTelegram:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ----- the world ------------------------------------------------------------------
 
@@ -2078,14 +2053,9 @@ async def _serve(args: argparse.Namespace) -> None:
         record=args.record,
         strict_chats=False,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with fake:
-        sys.stdout.write(f"fake Telegram Bot API on {fake.base_url} (token {fake.token})\n")
-        sys.stdout.flush()
-        await stop.wait()
+    await run_until_signalled(
+        fake, lambda: f"fake Telegram Bot API on {fake.base_url} (token {fake.token})"
+    )
     sys.stdout.write(f"{_dumps(fake.stats())}\n")
 
 
