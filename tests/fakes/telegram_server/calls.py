@@ -83,10 +83,7 @@ class CallLog:
     """The calls the bot made; ``FakeTelegram`` records each one as it answers it."""
 
     def __init__(self, *, record: bool, record_get_updates: bool) -> None:
-        """
-        :param record: keep every call in ``calls`` (``False`` for a load target: counters only).
-        :param record_get_updates: also keep ``getUpdates`` calls (left out: they are noise).
-        """
+        """The parameters are ``FakeTelegram``'s."""
         self.record = record
         self.record_get_updates = record_get_updates
         self.calls: list[Call] = []

@@ -25,22 +25,19 @@ class FakeUser:
     is_bot: bool = False
 
     def to_api(self) -> JsonDict:
-        data: JsonDict = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
-        if self.last_name is not None:
-            data["last_name"] = self.last_name
-        if self.username is not None:
-            data["username"] = self.username
-        if self.language_code is not None:
-            data["language_code"] = self.language_code
-        return data
+        return _with_set(
+            {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name},
+            last_name=self.last_name,
+            username=self.username,
+            language_code=self.language_code,
+        )
 
     def private_chat(self) -> JsonDict:
-        chat: JsonDict = {"id": self.id, "type": "private", "first_name": self.first_name}
-        if self.last_name is not None:
-            chat["last_name"] = self.last_name
-        if self.username is not None:
-            chat["username"] = self.username
-        return chat
+        return _with_set(
+            {"id": self.id, "type": "private", "first_name": self.first_name},
+            last_name=self.last_name,
+            username=self.username,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +50,9 @@ class FakeChat:
     username: str | None = None
 
     def to_api(self) -> JsonDict:
-        chat: JsonDict = {"id": self.id, "type": self.type, "title": self.title}
-        if self.username is not None:
-            chat["username"] = self.username
-        return chat
+        return _with_set(
+            {"id": self.id, "type": self.type, "title": self.title}, username=self.username
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,3 +202,8 @@ class WebhookState:
     max_connections: int = 40
     ip_address: str | None = None
     has_custom_certificate: bool = False
+
+
+def _with_set(data: JsonDict, **optional: object) -> JsonDict:
+    """``data`` and those of the ``optional`` fields that are set (Telegram leaves out the rest)."""
+    return data | {name: value for name, value in optional.items() if value is not None}

@@ -40,13 +40,8 @@ class World:
         first_update_id: int,
         on_update: Callable[[], object],
     ) -> None:
-        """
-        :param strict_chats: sending to a chat nobody opened is an error, as in Telegram;
-            ``False`` makes any numeric chat id a private chat (handy for a benchmark).
-        :param privacy_mode: in groups, only commands, mentions and replies to the bot reach it.
-        :param max_messages: how many bot messages and files are kept (oldest dropped first).
-        :param on_update: called for every update a test makes (the call log marks the moment).
-        """
+        """The parameters are ``FakeTelegram``'s, and ``on_update``: called for every update a
+        test makes (the call log marks the moment)."""
         self.bot_id = bot_id
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
