@@ -39,7 +39,8 @@ The package, by responsibility:
 - ``world``: the state of the world and what the bot left in it;
 - ``people``: the users and groups a test adds, and what they do (each action an update);
 - ``updates``: the queue behind ``getUpdates`` and webhook delivery;
-- ``methods``: the Bot API methods (``BotApi``);
+- ``methods``: the Bot API methods by name (``BotApi``), the bot's own settings;
+- ``messages``: the methods in a chat (sending, editing, deleting, callbacks, files);
 - ``calls``: the record of calls, waiting for one, injected failures;
 - ``server``: ``FakeTelegram``, all of it served over HTTP (aiohttp);
 - ``control``: the ``/_fake/*`` routes for the benchmark; ``__main__``: the standalone run.
