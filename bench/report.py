@@ -190,7 +190,7 @@ def _slow(results: dict[str, Any]) -> list[str]:
 
 
 BOT_METHOD = (
-    "Method (`bench/bot.py`): the fake Bot API server (`tests/fakes/telegram_server.py`, "
+    "Method (`bench/bot.py`): the fake Bot API server (`tests/fakes/telegram_server/`, "
     "standalone) queues updates that the driver injects through its `/_fake/*` routes; "
     "`referral bot` polls them with the real aiogram `Bot` over HTTP (long polling), runs "
     "the real Dispatcher with Redis FSM storage and event isolation (`REDIS_URL`, database "

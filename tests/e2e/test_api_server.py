@@ -1,32 +1,18 @@
 """The real server process on PostgreSQL, walked through as an integrator would."""
 
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET
-from tests.e2e.processes import api_process, run_cli, service_env
+from tests.e2e.processes import api_process, file_sms_env, last_code, run_cli
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-def last_code(sms_file: Path, phone: str) -> str:
-    lines = [json.loads(line) for line in sms_file.read_text().splitlines()]
-    text = next(m["text"] for m in reversed(lines) if m["phone"] == phone)
-    return str(text.split()[-1])
-
-
 def test_whole_journey_through_a_real_server(postgres_url: str, tmp_path: Path) -> None:
     sms_file = tmp_path / "sms.jsonl"
-    env = service_env(
-        DATABASE_URL=postgres_url,
-        SECRET_KEY=TEST_SECRET,
-        SMS_BACKEND="file",
-        SMS_FILE=str(sms_file),
-        LOG_LEVEL="WARNING",
-    )
+    env = file_sms_env(postgres_url, sms_file)
     run_cli("migrate", env=env)
     with api_process(env) as base, httpx.Client(base_url=base, timeout=10) as http:
 

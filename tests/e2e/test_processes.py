@@ -1,7 +1,6 @@
 """Real server processes: graceful shutdown, and two API processes racing on one PostgreSQL."""
 
 import asyncio
-import json
 import signal
 import subprocess
 import sys
@@ -16,19 +15,17 @@ from tests.conftest import TEST_SECRET
 from tests.e2e.processes import (
     ROOT,
     api_process,
+    file_sms_env,
     free_port,
+    last_code,
     run_cli,
     service_env,
+    start_api,
     stop,
     wait_healthy,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
-
-def last_code(sms_file: Path, phone: str) -> str:
-    lines = [json.loads(line) for line in sms_file.read_text().splitlines()]
-    return str(next(m["text"] for m in reversed(lines) if m["phone"] == phone).split()[-1])
 
 
 def test_sigterm_lets_a_slow_request_finish_and_exits_zero(
@@ -68,15 +65,7 @@ def test_sigterm_lets_a_slow_request_finish_and_exits_zero(
             LOG_LEVEL="INFO",
         )
         run_cli("migrate", env=env)
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "core", "api", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server, base = start_api(env)
         try:
             wait_healthy(base, server)
             result: dict[str, httpx.Response] = {}
@@ -105,12 +94,9 @@ def test_sigterm_lets_a_slow_request_finish_and_exits_zero(
 
 def test_two_api_processes_keep_every_rule(postgres_url: str, tmp_path: Path) -> None:
     sms_file = tmp_path / "sms.jsonl"
-    env = service_env(
-        DATABASE_URL=postgres_url,
-        SECRET_KEY=TEST_SECRET,
-        SMS_BACKEND="file",
-        SMS_FILE=str(sms_file),
-        LOG_LEVEL="WARNING",
+    env = file_sms_env(
+        postgres_url,
+        sms_file,
         CLIENT_CODE_REQUESTS_PER_HOUR="1000",
         PREFIX_NUMBERS_PER_HOUR="1000",
     )

@@ -33,19 +33,18 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import signal
-import socket
 import ssl
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, get_args
 
 import trustme
 from aiohttp import BasicAuth, web
+
+from tests.fakes.local_server import LocalServer, listen, run_until_signalled
 
 Mode = Literal["ok", "no_money", "reject", "bad_status", "not_json", "unauthorized", "hang"]
 MODES: tuple[str, ...] = get_args(Mode)
@@ -94,7 +93,7 @@ def write_ca(ca: trustme.CA, directory: Path) -> Path:
     return path
 
 
-class FakeSmsAeroGateway:
+class FakeSmsAeroGateway(LocalServer):
     """An aiohttp server speaking SMS Aero v2; see the module docstring."""
 
     def __init__(
@@ -146,20 +145,9 @@ class FakeSmsAeroGateway:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/v2/{selector:.+}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            self.port = sock.getsockname()[1]
-            site = web.SockSite(runner, sock, ssl_context=self.tls, backlog=256)
-            await site.start()
-        except BaseException:
-            sock.close()
-            await runner.cleanup()
-            raise
-        self._runner = runner
+        self._runner, self.port = await listen(
+            app, self.host, self.port, backlog=256, ssl_context=self.tls
+        )
 
     async def stop(self) -> None:
         """Release hanging requests and close every connection."""
@@ -174,18 +162,6 @@ class FakeSmsAeroGateway:
         if transports:
             for _ in range(3):
                 await asyncio.sleep(0)  # let connection_lost close the sockets
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ----- the API --------------------------------------------------------------------
 
@@ -322,14 +298,7 @@ async def _serve(args: argparse.Namespace) -> None:
     gateway = FakeSmsAeroGateway(
         tls=tls, host=args.host, port=args.port, delay=args.delay, mode=args.mode
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with gateway:
-        sys.stdout.write(f"SMS Aero fake gateway on {gateway.url}{ca_note}\n")
-        sys.stdout.flush()
-        await stop.wait()
+    await run_until_signalled(gateway, lambda: f"SMS Aero fake gateway on {gateway.url}{ca_note}")
     sys.stdout.write(
         f"received {gateway.received} requests, at most {gateway.max_in_flight} at once\n"
     )

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.exceptions import (
@@ -30,9 +36,11 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from tests.fakes.telegram_server import PNG_SIGNATURE, FakeTelegram, WaitTimeout
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -345,3 +353,63 @@ async def test_post_update_reaches_an_aiogram_webhook(tg: FakeTelegram, bot: Bot
     assert delivery.reply is not None and delivery.reply.via_webhook_reply
     assert tg.last_message(alice.id).text == "echo: hi"
     assert tg.pending_updates == 0
+
+
+async def test_control_routes_inject_updates_and_report_stats(tg: FakeTelegram, bot: Bot) -> None:
+    async with ClientSession(tg.base_url) as http:
+        async with http.post("/_fake/text", json={"user_id": 1001, "text": "/start"}) as resp:
+            injected = await resp.json()
+        async with http.post("/_fake/contact", json={"user_id": 1001}) as resp:
+            assert resp.status == 200
+        [start, shared] = await bot(GetUpdates(timeout=0))
+        await bot.send_message(1001, "hello")
+        async with http.get("/_fake/last_message/1001") as resp:
+            last = await resp.json()
+        async with http.get("/_fake/stats") as resp:
+            stats = await resp.json()
+        async with http.post("/_fake/wave", json={}) as resp:
+            unknown_action = resp.status
+        async with http.post("/_fake/text", json={"text": "whose?"}) as resp:
+            no_user = resp.status
+        async with http.get("/_fake/last_message/2002") as resp:
+            no_message = resp.status
+
+    assert start.message is not None and start.message.text == "/start"
+    assert start.update_id == injected["update_id"]
+    assert shared.message is not None and shared.message.contact is not None
+    assert shared.message.contact.user_id == 1001
+    assert last["text"] == "hello"
+    assert stats["calls"]["sendMessage"] == 1 and stats["pending_updates"] == 2
+    assert (unknown_action, no_user, no_message) == (404, 400, 404)
+
+
+@pytest.mark.slow
+def test_runs_standalone_until_sigterm() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.telegram_server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        injected = httpx.post(f"{base}/_fake/text", json={"user_id": 7, "text": "hi"}).json()
+        stats = httpx.get(f"{base}/_fake/stats").json()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert banner.startswith(f"fake Telegram Bot API on {base} (token ")
+    assert injected["message"]["text"] == "hi"
+    assert stats["pending_updates"] == 1
+    assert proc.returncode == 0
+    assert json.loads(out.splitlines()[-1])["pending_updates"] == 1
