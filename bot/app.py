@@ -47,13 +47,17 @@ def api_server(settings: Settings) -> TelegramAPIServer:
     return PRODUCTION
 
 
-def create_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
-    """The Bot: HTML texts, no link previews, a 429 on a send waited out and retried once."""
+def create_bot(
+    settings: Settings, *, session: BaseSession | None = None, wait_out_flood: bool = True
+) -> Bot:
+    """The Bot: HTML texts, no link previews; a 429 on a send waited out and retried once
+    unless ``wait_out_flood`` is off (the worker's queue delays that chat instead)."""
     if settings.bot_token is None:
         raise ConfigError("BOT_TOKEN is not set: the Telegram bot is off")
     if session is None:
         session = AiohttpSession(api=api_server(settings))
-    session.middleware(RetryAfterMiddleware())
+    if wait_out_flood:
+        session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

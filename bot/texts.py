@@ -9,12 +9,15 @@ HTML-escapes whatever people typed themselves.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from html import escape
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_date, format_timedelta
+from babel.numbers import format_decimal
 
 from core.domain.entities import Profile, Referral, Referrer, User
 from core.domain.phone import mask_phone
@@ -49,6 +52,16 @@ def referrer_label(referrer: Referrer) -> str:
     name = full_name(referrer.first_name, referrer.last_name)
     phone = mask_phone(referrer.phone)
     return f"{name} ({phone})" if name else phone
+
+
+def money(amount: Decimal | str, unit: str) -> str:
+    """``1 234.50 points`` in English, ``1 234,50 points`` in Russian (the unit as configured)."""
+    value = format_decimal(Decimal(str(amount)), format="#,##0.00", locale=_locale())
+    return f"{value} {escape(unit, quote=False)}"
+
+
+def _moment(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
 
 
 def _no_name() -> str:
@@ -213,7 +226,7 @@ def pending_invite_failed(code: str, reason: str) -> str:
 # ----- profile ------------------------------------------------------------------------------
 
 
-def profile(data: Profile, link: str) -> str:
+def profile(data: Profile, link: str, unit: str) -> str:
     user = data.user
     name = full_name(user.first_name, user.last_name) or _("not set")
     if data.referrer is not None:
@@ -222,18 +235,44 @@ def profile(data: Profile, link: str) -> str:
         )
     else:
         invited = _("Invited by: nobody")
-    return "\n".join(
-        [
-            "👤 <b>" + _("Your profile") + "</b>",
-            "",
-            _("Name: {name}").format(name=name),
-            _("Phone: {phone}").format(phone=user.phone),
-            _("Your invite code: {code}").format(code=f"<code>{user.invite_code}</code>"),
-            _("Your invite link: {link}").format(link=link),
-            invited,
-            _("Referrals: {count}").format(count=user.referral_count),
-        ]
-    )
+    lines = [
+        "👤 <b>" + _("Your profile") + "</b>",
+        "",
+        _("Name: {name}").format(name=name),
+        _("Phone: {phone}").format(phone=user.phone),
+        _("Your invite code: {code}").format(code=f"<code>{user.invite_code}</code>"),
+        _("Your invite link: {link}").format(link=link),
+        invited,
+        _("Referrals: {count}").format(count=user.referral_count),
+    ]
+    lines += referral_statuses(user)
+    lines.append(_("Balance: {amount}").format(amount=money(data.balance.available, unit)))
+    if data.balance.pending:
+        held = money(data.balance.pending, unit)
+        if data.balance.next_available_at is not None:
+            lines.append(
+                _("Pending: {amount}, the first of it available on {date}").format(
+                    amount=held, date=date(data.balance.next_available_at)
+                )
+            )
+        else:
+            lines.append(_("Pending: {amount}, under review").format(amount=held))
+    return "\n".join(lines)
+
+
+def referral_statuses(user: User) -> list[str]:
+    """How the referrals stand, one line per status that has any."""
+    counts = [
+        (user.qualified_count, ngettext("{n} qualified", "{n} qualified", user.qualified_count)),
+        (
+            user.joined_count,
+            ngettext("{n} waiting to qualify", "{n} waiting to qualify", user.joined_count),
+        ),
+        (user.flagged_count, ngettext("{n} under review", "{n} under review", user.flagged_count)),
+        (user.rejected_count, ngettext("{n} rejected", "{n} rejected", user.rejected_count)),
+    ]
+    shown = [text.format(n=n) for n, text in counts if n]
+    return ["  " + ", ".join(shown)] if user.referral_count and shown else []
 
 
 def ask_name() -> str:
@@ -397,16 +436,75 @@ def apology() -> str:
 # ----- notifications ------------------------------------------------------------------------
 
 
-def referral_joined(referral: User, count: int) -> str:
-    who = full_name(referral.first_name, referral.last_name) or mask_phone(referral.phone)
-    return "\n".join(
-        [
-            _("🎉 {who} joined by your invite!").format(who=who),
-            ngettext(
-                "You now have {count} referral.", "You now have {count} referrals.", count
-            ).format(count=count),
+# ----- notifications (sent by the worker) ---------------------------------------------------
+
+
+def _who(params: dict[str, Any]) -> str:
+    name = full_name(params.get("first_name"), params.get("last_name"))
+    phone = params.get("phone")
+    return name or (mask_phone(phone) if phone else _no_name())
+
+
+def _earned_line(params: dict[str, Any]) -> str | None:
+    amount, unit = params.get("amount"), params.get("unit")
+    if not unit or not amount or Decimal(amount) <= 0:
+        return None
+    when = _moment(params.get("available_at"))
+    if params.get("pending") and when is not None:
+        return _("You earned {amount}; it becomes available on {date}.").format(
+            amount=money(amount, unit), date=date(when)
+        )
+    if params.get("pending"):
+        return _("You earned {amount}; it is held while the referral is reviewed.").format(
+            amount=money(amount, unit)
+        )
+    return _("You earned {amount}.").format(amount=money(amount, unit))
+
+
+def _reward_line(params: dict[str, Any]) -> str:
+    amount = money(params["amount"], params["unit"])
+    reason = params.get("reason")
+    if reason == "level2":
+        return _("🎁 {amount} from a referral of your referral.").format(amount=amount)
+    if reason == "repeat_event":
+        return _("🎁 {amount} from a purchase of your referral.").format(amount=amount)
+    if reason == "referral_join":
+        return _("🎁 {amount} for joining by an invite.").format(amount=amount)
+    return _("🎁 {amount}: your reward for coming by an invite.").format(amount=amount)
+
+
+def notification(kind: str, params: dict[str, Any]) -> str:
+    """The text of a queued notification (``core.domain.notifications``)."""
+    if kind == "referral_joined":
+        lines = [_("🎉 {who} joined by your invite!").format(who=_who(params))]
+        count = params.get("referral_count")
+        if isinstance(count, int):
+            lines.append(
+                ngettext(
+                    "You now have {count} referral.", "You now have {count} referrals.", count
+                ).format(count=count)
+            )
+    elif kind == "referral_qualified":
+        lines = [_("✅ {who}, whom you invited, has qualified.").format(who=_who(params))]
+    elif kind == "reward_received":
+        lines = [_reward_line(params)]
+        when = _moment(params.get("available_at"))
+        if params.get("pending") and when is not None:
+            lines.append(_("It becomes available on {date}.").format(date=date(when)))
+    elif kind == "reward_available":
+        lines = [
+            _("💰 {amount} of your rewards can now be spent.").format(
+                amount=money(params["amount"], params["unit"])
+            )
         ]
-    )
+    elif kind == "broadcast":
+        return str(params["text"])
+    else:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    earned = _earned_line(params) if kind in ("referral_joined", "referral_qualified") else None
+    if earned:
+        lines.append(earned)
+    return "\n".join(lines)
 
 
 # ----- domain errors (used by bot/errors.py only) -------------------------------------------

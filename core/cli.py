@@ -1,4 +1,4 @@
-"""One command for every process: ``referral api|bot|dev|migrate|revision|check-config``.
+"""One command for every process: ``referral api|bot|dev|migrate|apikey|check-config|...``.
 
 Each command imports what it needs when it runs, so ``referral --help`` stays fast. The
 process commands hand over to ``core.runtime``, the composition root.
@@ -63,10 +63,88 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     return runtime.bot(settings)
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from core import runtime
+
+    return runtime.worker(settings, once=args.once)
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from core import runtime
 
     return runtime.dev(settings, host=args.host, port=args.port)
+
+
+def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
+    from core import runtime
+    from core.domain.errors import DomainError
+
+    try:
+        if args.action == "create":
+            new = runtime.once(
+                settings, lambda s: s.api_keys.create(args.name, args.scopes.split(","))
+            )
+            print(f"API key {new.key.id} ({new.key.name}; {', '.join(sorted(new.key.scopes))}):")
+            print(new.secret)
+            print("Send it as X-API-Key. It is shown this once: only its hash is stored.")
+        elif args.action == "list":
+            keys = runtime.once(settings, lambda s: s.api_keys.list())
+            for key in keys:
+                state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"
+                scopes = ",".join(sorted(key.scopes))
+                print(f"{key.id}\t{key.prefix}…\t{key.name}\t{scopes}\t{state}")
+            if not keys:
+                print("no API keys: create one with `referral apikey create`")
+        else:
+            runtime.once(settings, lambda s: s.api_keys.revoke(args.id))
+            print(f"API key {args.id} revoked")
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from core import runtime
+    from core.domain.entities import WebhookEndpoint
+    from core.domain.errors import DomainError
+
+    def show(e: WebhookEndpoint) -> str:
+        state = "enabled" if e.enabled else f"disabled ({e.disabled_reason or 'by hand'})"
+        failing = f", failing since {e.failing_since:%Y-%m-%d %H:%M}" if e.failing_since else ""
+        return f"{e.id}\t{e.url}\t{','.join(e.events)}\t{state}{failing}"
+
+    try:
+        if args.action == "add":
+            new = runtime.once(
+                settings,
+                lambda s: s.webhooks.create(
+                    args.url,
+                    args.events.split(","),
+                    args.description,
+                    include_phones=args.include_phones,
+                ),
+            )
+            print(show(new.endpoint))
+            print(f"secret (shown this once): {new.secret}")
+        elif args.action == "list":
+            endpoints = runtime.once(settings, lambda s: s.webhooks.list())
+            for endpoint in endpoints:
+                print(show(endpoint))
+            if not endpoints:
+                print("no webhook endpoints: add one with `referral webhook add URL --events ...`")
+        elif args.action in ("disable", "enable"):
+            enabled = args.action == "enable"
+            print(
+                show(runtime.once(settings, lambda s: s.webhooks.update(args.id, enabled=enabled)))
+            )
+        else:
+            new = runtime.once(settings, lambda s: s.webhooks.rotate_secret(args.id))
+            print(f"new secret of endpoint {args.id} (shown this once): {new.secret}")
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,7 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, helptext, func in (
         ("api", "serve the REST API (uvicorn)", cmd_api),
-        ("dev", "migrate, then serve the API and (with BOT_TOKEN) the bot in one process", cmd_dev),
+        (
+            "dev",
+            "migrate, then the API, the worker and (with BOT_TOKEN) the bot in one process",
+            cmd_dev,
+        ),
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", default=None, help="bind address (default: API_HOST)")
@@ -108,6 +190,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bot", help="run the Telegram bot (long polling, or webhook registration)")
     p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser(
+        "worker", help="deliver webhooks and Telegram messages, run the periodic jobs"
+    )
+    p.add_argument("--once", action="store_true", help="one round of everything, then exit")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("apikey", help="create, list or revoke integrators' API keys")
+    keys = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    k = keys.add_parser("create", help="create a key and print it once")
+    k.add_argument("--name", required=True, help="who the key is for, e.g. shop")
+    k.add_argument(
+        "--scopes",
+        required=True,
+        help="comma-separated: events:write, users:read, admin (e.g. events:write,users:read)",
+    )
+    keys.add_parser("list", help="every key: id, prefix, name, scopes, state")
+    k = keys.add_parser("revoke", help="revoke a key by its id")
+    k.add_argument("id", type=int)
+    p.set_defaults(func=cmd_apikey)
+
+    p = sub.add_parser("webhook", help="add, list, disable, enable or rotate webhook endpoints")
+    hooks = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    h = hooks.add_parser("add", help="subscribe an endpoint; prints its secret once")
+    h.add_argument("url")
+    h.add_argument(
+        "--events", required=True, help='comma-separated event types, or "*" for every event'
+    )
+    h.add_argument("--description", default=None)
+    h.add_argument(
+        "--include-phones", action="store_true", help="keep people's phones in the payloads"
+    )
+    hooks.add_parser("list", help="every endpoint: id, URL, events, state")
+    for action, helptext in (
+        ("disable", "stop delivering to an endpoint"),
+        ("enable", "deliver to an endpoint again"),
+        ("rotate", "give an endpoint a new secret; prints it once"),
+    ):
+        h = hooks.add_parser(action, help=helptext)
+        h.add_argument("id", type=int)
+    p.set_defaults(func=cmd_webhook)
 
     p = sub.add_parser(
         "check-config", help="print every setting (secrets masked) and what is missing"

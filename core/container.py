@@ -1,13 +1,16 @@
 """Building the services: the only place that chooses adapters.
 
-``build_services(settings)`` opens the database engine, the SMS sender, the notifier and the
-health probes, builds every use case over them once, and closes them all on exit. Each
+``build_services(settings)`` opens the database engine, the SMS sender and the health probes,
+builds every use case over them once, and closes them all on exit. Each
 process kind (``core.runtime``) calls it once and hands the result to its front ends.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -15,16 +18,19 @@ from core.adapters.clock import SystemClock
 from core.adapters.health import AllOf, RedisProbe
 from core.adapters.metrics import PrometheusMetrics
 from core.adapters.sms_log import ConsoleSmsSender, FileSmsSender
-from core.ports import Clock, HealthProbe, Metrics, ReferralNotifier, SmsSender
+from core.adapters.webhook_sender import HttpWebhookSender
+from core.ports import Clock, HealthProbe, Metrics, SmsSender, TelegramSender, WebhookSender
 from core.services import (
     AccountService,
     ApiKeyService,
     AuthService,
+    DeliveryService,
     LedgerService,
     ProgramService,
     ReferralService,
     Services,
     TokenService,
+    WebhookService,
 )
 from core.settings import Settings
 from db.engine import make_engine
@@ -48,18 +54,6 @@ async def make_sms_sender(settings: Settings, stack: AsyncExitStack) -> SmsSende
     return ConsoleSmsSender()
 
 
-def make_notifier(settings: Settings, stack: AsyncExitStack) -> ReferralNotifier | None:
-    """With BOT_TOKEN, people hear of their referrals in Telegram, from any process."""
-    if settings.bot_token is None:
-        return None
-    from bot.app import create_bot
-    from bot.notifier import TelegramNotifier
-
-    bot = create_bot(settings)
-    stack.push_async_callback(bot.session.close)
-    return TelegramNotifier(bot)
-
-
 @asynccontextmanager
 async def build_services(
     settings: Settings,
@@ -67,11 +61,13 @@ async def build_services(
     sms: SmsSender | None = None,
     clock: Clock | None = None,
     metrics: Metrics | None = None,
-    notifier: ReferralNotifier | None = None,
+    telegram: TelegramSender | None = None,
+    webhooks: WebhookSender | None = None,
 ) -> AsyncIterator[Services]:
     """Build every service once; the engine and the clients are closed on exit.
 
-    The keyword arguments replace one adapter each (tests, benchmarks).
+    ``telegram`` is the bot's sender for the worker's messages (only the processes that run a
+    worker pass one). The other keyword arguments replace one adapter each (tests, benchmarks).
     """
     settings.ensure_can_start()
     async with AsyncExitStack() as stack:
@@ -84,14 +80,17 @@ async def build_services(
         metrics = metrics or PrometheusMetrics()
         sender = sms or await make_sms_sender(settings, stack)
         program = ProgramService(uow, clock, settings.rewards)
-        referrals = ReferralService(
-            uow, clock, metrics, program, notifier or make_notifier(settings, stack)
-        )
+        referrals = ReferralService(uow, clock, metrics, program)
         probes: list[HealthProbe] = [SqlHealthProbe(engine)]
         if settings.redis_url is not None:
             redis_probe = RedisProbe(settings.redis_url.get_secret_value())
             stack.push_async_callback(redis_probe.aclose)
             probes.append(redis_probe)
+        if webhooks is None:
+            sender_client = HttpWebhookSender()
+            stack.push_async_callback(sender_client.aclose)
+            webhooks = sender_client
+        worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         yield Services(
             auth=AuthService(
                 uow,
@@ -103,12 +102,22 @@ async def build_services(
                 referrals,
                 metrics,
             ),
-            accounts=AccountService(uow),
+            accounts=AccountService(uow, clock),
             referrals=referrals,
             tokens=TokenService(uow, clock, settings.jwt),
             program=program,
             ledger=LedgerService(uow, clock, settings.rewards.unit),
             api_keys=ApiKeyService(uow, clock, settings.secret_key.get_secret_value()),
+            webhooks=WebhookService(uow, clock, allow_http=not settings.is_production),
+            delivery=DeliveryService(
+                uow,
+                clock,
+                metrics,
+                settings.delivery,
+                webhooks=webhooks,
+                telegram=telegram,
+                worker_id=worker_id,
+            ),
             health=AllOf(probes),
             metrics=metrics,
         )

@@ -11,14 +11,20 @@ from typing import Any, Protocol, Self
 from core.domain.entities import (
     ApiKey,
     Balance,
+    ClaimedDelivery,
+    DeliveryResult,
     LedgerEntry,
     OtpChallenge,
+    OutboxEvent,
     PhoneGuard,
+    QueuedMessage,
     Referral,
     Referrer,
     RefreshRecord,
     StoredEvent,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from core.domain.rewards import ReferralStatus, RewardReason, RewardStatus
 
@@ -72,10 +78,53 @@ class Metrics(Protocol):
         """The body and the content type of ``GET /metrics``."""
         ...
 
+    # ----- the worker ----------------------------------------------------------------------
+    def webhook_delivery(self, outcome: str) -> None:
+        """One webhook attempt: ``delivered``, ``retry`` or ``failed``."""
+        ...
 
-class ReferralNotifier(Protocol):
-    async def referral_joined(self, referrer: User, referral: User) -> None:
-        """Tell ``referrer`` that ``referral`` activated their code. Best effort."""
+    def telegram_message(self, outcome: str) -> None:
+        """One Telegram send: ``sent``, ``blocked``, ``retry``, ``failed``."""
+        ...
+
+    def outbox_lag(self, seconds: float) -> None:
+        """The age of the oldest event not yet delivered (0 when none waits)."""
+        ...
+
+
+class WebhookSender(Protocol):
+    async def send(
+        self, url: str, secret: str, event_uid: str, body: str, now: datetime
+    ) -> DeliveryResult:
+        """POST ``body`` signed per Standard Webhooks; never raises for the endpoint's faults."""
+        ...
+
+
+class RecipientBlocked(Exception):
+    """Telegram says the user blocked the bot (or the chat is gone): never send again."""
+
+
+class SendLater(Exception):
+    """Telegram asks to wait ``retry_after`` seconds before writing to this chat again."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class SendFailed(Exception):
+    """The message could not be sent now (Telegram down, a network fault); try again later.
+    ``permanent``: it never will be (a text Telegram refuses)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class TelegramSender(Protocol):
+    async def send(self, message: QueuedMessage) -> None:
+        """Render ``message`` in the recipient's language and send it; raise
+        ``RecipientBlocked``, ``SendLater`` or ``SendFailed`` when it did not go."""
         ...
 
 
@@ -313,6 +362,120 @@ class OutboxRepository(Protocol):
         """Write one domain event in the current transaction."""
         ...
 
+    async def undispatched(self, limit: int) -> Sequence[OutboxEvent]:
+        """The oldest events not yet turned into deliveries, locked, skipping those others hold."""
+        ...
+
+    async def mark_dispatched(self, event_ids: Sequence[int], now: datetime) -> None: ...
+
+    async def oldest_undelivered(self) -> datetime | None:
+        """When the oldest event still waiting (to be dispatched or delivered) was written."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    """Endpoints, their deliveries (one per event) and each delivery's attempts."""
+
+    async def add_endpoint(
+        self,
+        *,
+        url: str,
+        events: Sequence[str],
+        description: str | None,
+        secret: str,
+        include_phones: bool,
+        now: datetime,
+    ) -> WebhookEndpoint: ...
+
+    async def endpoint(self, endpoint_id: int) -> WebhookEndpoint | None: ...
+
+    async def endpoints(self) -> Sequence[WebhookEndpoint]: ...
+
+    async def update_endpoint(self, endpoint_id: int, **values: Any) -> None:
+        """Set the given columns (url, events, description, include_phones, enabled, ...)."""
+        ...
+
+    async def delete_endpoint(self, endpoint_id: int) -> bool: ...
+
+    async def add_deliveries(self, rows: Sequence[tuple[int, int]], now: datetime) -> None:
+        """Queue (endpoint id, outbox event id) pairs; a pair queued before is left alone."""
+        ...
+
+    async def claim(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[ClaimedDelivery]:
+        """The oldest pending delivery of each enabled endpoint that is due and not held by
+        another worker, leased until ``lease_until`` (one per endpoint: order is kept)."""
+        ...
+
+    async def record_attempt(
+        self, delivery_id: int, now: datetime, result: DeliveryResult
+    ) -> None: ...
+
+    async def finish(self, delivery_id: int, status: str, now: datetime) -> None:
+        """``delivered`` or ``failed``: the delivery leaves the queue."""
+        ...
+
+    async def retry_at(self, delivery_id: int, at: datetime) -> None: ...
+
+    async def deliveries(
+        self, endpoint_id: int, status: str | None, limit: int, after: int | None
+    ) -> Sequence[WebhookDelivery]:
+        """Newest first (by id), each with its attempts."""
+        ...
+
+    async def requeue(self, endpoint_id: int, event_uid: str, now: datetime) -> bool:
+        """Queue an event for the endpoint again (also one it was never sent); False if the
+        event does not exist."""
+        ...
+
+    async def failing_endpoints(self) -> Sequence[WebhookEndpoint]: ...
+
+
+class TelegramQueueRepository(Protocol):
+    async def enqueue(
+        self,
+        messages: Sequence[tuple[int, str, dict[str, Any]]],
+        now: datetime,
+        broadcast_id: int | None = None,
+    ) -> int:
+        """Queue (user id, kind, params) messages; for a broadcast, one per user at most."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> Sequence[QueuedMessage]:
+        """Pending messages whose time has come, oldest first, for users who can receive them."""
+        ...
+
+    async def mark_sending(self, message_id: int, until: datetime) -> bool:
+        """Take a pending message for sending; False if someone else took it."""
+        ...
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None: ...
+
+    async def mark_blocked(self, message_id: int, user_id: int, now: datetime) -> None:
+        """The user blocked the bot: this message and the user are marked; no retries."""
+        ...
+
+    async def retry_at(self, message_id: int, at: datetime, error: str) -> None: ...
+
+    async def delay_user(self, user_id: int, at: datetime) -> None:
+        """Nothing more for this user's chat before ``at`` (Telegram asked us to wait)."""
+        ...
+
+    async def fail(self, message_id: int, now: datetime, error: str) -> None: ...
+
+    async def recover_stale(self, now: datetime) -> tuple[int, int]:
+        """Messages left "sending" by a worker that died: notifications go back to the queue
+        (at least once), broadcast messages become "uncertain" (never twice).
+        Returns (requeued, uncertain)."""
+        ...
+
+
+class LeaseRepository(Protocol):
+    async def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Hold the named job until ``until`` if it is free, expired or ours already."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: committed when the block ends normally, rolled back on an exception."""
@@ -331,6 +494,12 @@ class UnitOfWork(Protocol):
     def api_keys(self) -> ApiKeyRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+    @property
+    def telegram(self) -> TelegramQueueRepository: ...
+    @property
+    def leases(self) -> LeaseRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

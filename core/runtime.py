@@ -3,11 +3,12 @@
 Each builds the services once (``core.container.build_services``) and hands them to the front
 ends it runs; no front end builds services or starts another front end.
 
-=========  ================================================================================
-``api``    the REST API (and, with ``WEBHOOK_URL``, the bot's webhook intake mounted on it)
-``bot``    the Telegram bot: long polling, or registering the webhook the API serves
-``dev``    migrate, then the API and (with ``BOT_TOKEN``) the bot in one process
-=========  ================================================================================
+==========  ===============================================================================
+``api``     the REST API (and, with ``WEBHOOK_URL``, the bot's webhook intake mounted on it)
+``bot``     the Telegram bot: long polling, or registering the webhook the API serves
+``worker``  the outbox (webhooks, Telegram messages) and the periodic jobs
+``dev``     migrate, then the API, the worker and (with ``BOT_TOKEN``) the bot in one process
+==========  ===============================================================================
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
 
@@ -166,12 +168,72 @@ async def serve_bot(settings: Settings) -> int:
         return await run_bot(settings, services)
 
 
+# ----- worker ---------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def worker_services(settings: Settings) -> AsyncIterator[Services]:
+    """The services with the bot's sender for the worker's Telegram messages (with BOT_TOKEN)."""
+    async with AsyncExitStack() as stack:
+        telegram = None
+        if settings.bot_token is not None:
+            from bot.app import create_bot
+            from bot.notifier import TelegramNotifier
+
+            bot = create_bot(settings, wait_out_flood=False)
+            stack.push_async_callback(bot.session.close)
+            telegram = TelegramNotifier(bot)
+        yield await stack.enter_async_context(build_services(settings, telegram=telegram))
+
+
+def worker(settings: Settings, *, once: bool = False) -> int:
+    """``referral worker``: deliver the outbox and run the periodic jobs until SIGTERM/SIGINT."""
+    settings.ensure_can_start()
+    return asyncio.run(serve_worker(settings, once=once))
+
+
+async def serve_worker(
+    settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None
+) -> int:
+    from core.worker.runner import Worker
+
+    async with worker_services(settings) as services:
+        runner = Worker(services)
+        if once:
+            await runner.run_once()
+            return 0
+        stop = stop or _stop_on_signals()
+        await runner.run(stop)
+    return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+# ----- one-off commands ---------------------------------------------------------------------
+
+
+def once(settings: Settings, job: Callable[[Services], Awaitable[T]]) -> T:
+    """Build the services, run one use case (``referral apikey ...``), close them."""
+
+    async def main() -> T:
+        async with build_services(settings) as services:
+            return await job(services)
+
+    return asyncio.run(main())
+
+
 # ----- dev ------------------------------------------------------------------------------------
 
 
 def dev(settings: Settings, *, host: str | None, port: int | None) -> int:
     """``referral dev`` (``make run``): migrate, then one event loop and one set of services
-    for the API and the bot."""
+    for the API, the worker and the bot."""
     from db.migrate import upgrade
 
     upgrade(settings.db_url)
@@ -180,19 +242,25 @@ def dev(settings: Settings, *, host: str | None, port: int | None) -> int:
 
 
 async def _serve_dev(settings: Settings, host: str | None, port: int | None) -> int:
-    async with build_services(settings) as services, api_app(settings, services) as app:
+    from core.worker.runner import Worker
+
+    async with worker_services(settings) as services, api_app(settings, services) as app:
         server = _server(settings, app, host, port)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(Worker(services).run(stop))]
         if settings.bot_token is None:
             log.info("the Telegram bot is off: set BOT_TOKEN to start it beside the API")
-            await server.serve()
-            return 0
-        from bot.runner import run_polling
+        else:
+            from bot.runner import run_polling
 
-        bot_task = asyncio.create_task(run_polling(settings, services, handle_signals=False))
+            tasks.append(asyncio.create_task(run_polling(settings, services, handle_signals=False)))
         try:
             await server.serve()
         finally:
-            bot_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await bot_task
+            stop.set()
+            for task in tasks[1:]:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     return 0

@@ -19,7 +19,13 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.domain.policy import LimitPolicy, OtpPolicy, RewardPolicy, TokenPolicy
+from core.domain.policy import (
+    DeliveryPolicy,
+    LimitPolicy,
+    OtpPolicy,
+    RewardPolicy,
+    TokenPolicy,
+)
 
 DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/referral.sqlite3"
@@ -131,6 +137,17 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
     bot_throttle_per_second: float = Field(2.0, gt=0, alias="BOT_THROTTLE_PER_SECOND")
+
+    # --- the worker: webhooks and Telegram messages ---
+    webhook_max_age_seconds: int = Field(86400, ge=60, alias="WEBHOOK_MAX_AGE_SECONDS")
+    webhook_disable_after_seconds: int = Field(86400, ge=60, alias="WEBHOOK_DISABLE_AFTER_SECONDS")
+    worker_lease_seconds: int = Field(60, ge=15, le=3600, alias="WORKER_LEASE_SECONDS")
+    telegram_messages_per_second: float = Field(
+        30, gt=0, le=1000, alias="TELEGRAM_MESSAGES_PER_SECOND"
+    )
+    telegram_chat_interval_seconds: float = Field(
+        1.0, ge=0, le=60, alias="TELEGRAM_CHAT_INTERVAL_SECONDS"
+    )
 
     # --- the referral program (amounts: decimals with two places; percents of the event) ---
     reward_unit: str = Field("points", min_length=1, max_length=16, alias="REWARD_UNIT")
@@ -283,6 +300,16 @@ class Settings(BaseSettings):
             access_ttl_seconds=self.jwt_access_ttl_seconds,
             refresh_ttl_seconds=self.jwt_refresh_ttl_seconds,
             refresh_reuse_grace_seconds=self.jwt_refresh_reuse_grace_seconds,
+        )
+
+    @property
+    def delivery(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            webhook_max_age_seconds=self.webhook_max_age_seconds,
+            webhook_disable_after_seconds=self.webhook_disable_after_seconds,
+            lease_seconds=self.worker_lease_seconds,
+            telegram_per_second=self.telegram_messages_per_second,
+            telegram_chat_interval_seconds=self.telegram_chat_interval_seconds,
         )
 
     @property

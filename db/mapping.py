@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.domain.entities import (
     ApiKey,
     LedgerEntry,
     OtpChallenge,
+    OutboxEvent,
     PhoneGuard,
     Referral,
     Referrer,
     RefreshRecord,
     StoredEvent,
     User,
+    WebhookAttempt,
+    WebhookEndpoint,
 )
 from core.domain.rewards import ReferralStatus, RewardReason, RewardStatus
 
@@ -129,4 +133,39 @@ def to_api_key(row: Any) -> ApiKey:
         scopes=frozenset(s for s in row.scopes.split(",") if s),
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+    )
+
+
+def to_outbox_event(row: Any) -> OutboxEvent:
+    return OutboxEvent(
+        id=row.id,
+        uid=row.uid,
+        type=row.type,
+        payload=json.loads(row.payload),
+        created_at=row.created_at,
+    )
+
+
+def to_endpoint(row: Any) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=row.id,
+        url=row.url,
+        events=tuple(json.loads(row.events)),
+        description=row.description,
+        include_phones=bool(row.include_phones),
+        enabled=bool(row.enabled),
+        created_at=row.created_at,
+        failing_since=row.failing_since,
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
+    )
+
+
+def to_attempt(row: Any) -> WebhookAttempt:
+    return WebhookAttempt(
+        attempted_at=row.attempted_at,
+        status_code=row.status_code,
+        duration_ms=row.duration_ms,
+        response=row.response,
+        error=row.error,
     )

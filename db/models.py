@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, BigId, Money
@@ -34,6 +44,8 @@ class UserRow(Base):
     flagged_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     rejected_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    #: When Telegram said this user blocked the bot (nothing is sent to them after that).
+    telegram_blocked_at: Mapped[datetime | None]
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
 
@@ -209,3 +221,111 @@ class OutboxEventRow(Base):
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
+    #: When the worker turned it into deliveries and messages (null: not yet).
+    dispatched_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_outbox_event_dispatched_at_id", "dispatched_at", "id"),)
+
+
+class WebhookEndpointRow(Base):
+    """An integrator's endpoint and the events it subscribes to."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    #: JSON list of event types, or ["*"].
+    events: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(String(200))
+    #: ``whsec_...``: needed in clear to sign; shown in full only when made or rotated.
+    secret: Mapped[str] = mapped_column(String(100))
+    include_phones: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime]
+    #: Since when every attempt has failed (null: the last one succeeded).
+    failing_since: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one endpoint: delivered at least once, retried until it is or ages out."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_endpoint.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("outbox_event.id", ondelete="CASCADE"))
+    #: pending | delivered | failed
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    #: When it was (re)queued: the retries stop WEBHOOK_MAX_AGE_SECONDS after this.
+    queued_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    #: A worker holds the delivery until then (a lease: a killed worker's expires).
+    locked_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index(
+            "ix_webhook_delivery_endpoint_id_status_event_id", "endpoint_id", "status", "event_id"
+        ),
+        Index("ix_webhook_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+
+class WebhookAttemptRow(Base):
+    """Each attempt of a delivery: its time, the answer's status, duration and first 1 KB."""
+
+    __tablename__ = "webhook_attempt"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(String(1024))
+    error: Mapped[str | None] = mapped_column(String(300))
+
+
+class TelegramMessageRow(Base):
+    """A message for one user's Telegram chat (a notification or a broadcast), sent by the
+    worker within Telegram's limits; the text is rendered at sending, in the user's language."""
+
+    __tablename__ = "telegram_message"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    #: JSON: what the text is made of (names, amounts, the broadcast's text).
+    params: Mapped[str] = mapped_column(Text)
+    broadcast_id: Mapped[int | None] = mapped_column(BigId)
+    #: pending | sending | sent | blocked | failed | uncertain
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "user_id"),
+        Index("ix_telegram_message_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_telegram_message_user_id", "user_id"),
+    )
+
+
+class WorkerLeaseRow(Base):
+    """A job only one worker runs at a time (the Telegram sender: Telegram's limits are global)."""
+
+    __tablename__ = "worker_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]

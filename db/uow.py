@@ -12,8 +12,10 @@ from db.repositories.api_keys import SqlApiKeyRepository
 from db.repositories.ledger import SqlLedgerRepository
 from db.repositories.otps import SqlOtpRepository
 from db.repositories.program import SqlOutboxRepository, SqlProgramRepository
+from db.repositories.telegram import SqlLeaseRepository, SqlTelegramQueueRepository
 from db.repositories.tokens import SqlRefreshTokenRepository
 from db.repositories.users import SqlUserRepository
+from db.repositories.webhooks import SqlWebhookRepository
 
 
 class SqlUnitOfWork:
@@ -26,6 +28,9 @@ class SqlUnitOfWork:
     ledger: SqlLedgerRepository
     api_keys: SqlApiKeyRepository
     outbox: SqlOutboxRepository
+    webhooks: SqlWebhookRepository
+    telegram: SqlTelegramQueueRepository
+    leases: SqlLeaseRepository
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -51,6 +56,9 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(self._conn)
         self.api_keys = SqlApiKeyRepository(self._conn)
         self.outbox = SqlOutboxRepository(self._conn)
+        self.webhooks = SqlWebhookRepository(self._conn)
+        self.telegram = SqlTelegramQueueRepository(self._conn)
+        self.leases = SqlLeaseRepository(self._conn)
         return self
 
     async def __aexit__(

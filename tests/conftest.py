@@ -25,7 +25,7 @@ from core.services import Services
 from core.settings import Settings
 from db.engine import make_engine
 from tests.fakes.clock import FrozenClock
-from tests.fakes.notifier import ForwardingNotifier
+from tests.fakes.notifier import ForwardingSender
 from tests.fakes.sms import RecordingSmsSender
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,11 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 #: Children before parents (SQLite empties them one by one, in this order).
 TABLES = (
+    "webhook_attempt",
+    "webhook_delivery",
+    "webhook_endpoint",
+    "telegram_message",
+    "worker_lease",
     "ledger_entry",
     "reward_balance",
     "program_event",
@@ -148,9 +153,10 @@ def sms() -> RecordingSmsSender:
 
 
 @pytest.fixture
-def notifier() -> ForwardingNotifier:
-    """Tells nobody until a test (or the bot harness) sets its ``target``."""
-    return ForwardingNotifier()
+def telegram() -> ForwardingSender:
+    """The worker's Telegram sender: sends nothing until a test (or the bot harness) sets its
+    ``target``."""
+    return ForwardingSender()
 
 
 @pytest.fixture
@@ -159,8 +165,8 @@ async def services(
     engine: AsyncEngine,
     clock: FrozenClock,
     sms: RecordingSmsSender,
-    notifier: ForwardingNotifier,
+    telegram: ForwardingSender,
 ) -> AsyncIterator[Services]:
     # ``engine`` is requested so the tables are emptied after the test.
-    async with build_services(settings, sms=sms, clock=clock, notifier=notifier) as built:
+    async with build_services(settings, sms=sms, clock=clock, telegram=telegram) as built:
         yield built

@@ -50,3 +50,24 @@ def test_migrate_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
     assert {"user", "otp_challenge", "phone_guard", "refresh_token", "alembic_version"} <= tables
+
+
+def test_apikey_create_prints_the_key_once_then_list_and_revoke(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "keys.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    monkeypatch.setenv("SMS_BACKEND", "console")
+    monkeypatch.chdir(tmp_path)
+    assert main(["migrate"]) == 0
+    assert main(["apikey", "create", "--name", "shop", "--scopes", "events:write,users:read"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    secret = out[1]
+    assert out[0] == "API key 1 (shop; events:write, users:read):" and secret.startswith("rk_")
+    assert main(["apikey", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "shop" in listed and "live" in listed and secret not in listed
+    assert main(["apikey", "revoke", "1"]) == 0
+    assert main(["apikey", "revoke", "1"]) == 1
+    assert "No live API key" in capsys.readouterr().err
+    assert main(["apikey", "create", "--name", "x", "--scopes", "root"]) == 1

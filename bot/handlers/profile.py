@@ -21,7 +21,9 @@ async def on_profile(
     await state.set_state(None)
     profile = await services.referrals.profile(user.id, user.id)
     link = await invite_link(bot, profile.user.invite_code)
-    await message.answer(texts.profile(profile, link), reply_markup=keyboards.profile())
+    await message.answer(
+        texts.profile(profile, link, services.ledger.unit), reply_markup=keyboards.profile()
+    )
 
 
 async def on_edit_name(query: CallbackQuery, state: FSMContext) -> None:

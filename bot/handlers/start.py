@@ -41,7 +41,9 @@ async def on_start(
             return
         profile = await services.referrals.profile(user.id, user.id)
         link = await invite_link(bot, profile.user.invite_code)
-        await message.answer(texts.profile(profile, link), reply_markup=keyboards.main_menu())
+        await message.answer(
+            texts.profile(profile, link, services.ledger.unit), reply_markup=keyboards.main_menu()
+        )
         return
     lines = [texts.welcome()]
     if code is not None:

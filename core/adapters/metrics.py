@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.platform_collector import PlatformCollector
@@ -118,6 +118,27 @@ class PrometheusMetrics:
             registry=registry,
             buckets=LATENCY_BUCKETS,
         )
+        self._webhook_deliveries = Counter(
+            "webhook_deliveries",
+            "Webhook attempts by outcome: delivered, retry (it will be tried again), failed.",
+            ["outcome"],
+            namespace=namespace,
+            registry=registry,
+        )
+        self._telegram_messages = Counter(
+            "telegram_messages",
+            "Telegram sends by outcome: sent, blocked, retry, failed.",
+            ["outcome"],
+            namespace=namespace,
+            registry=registry,
+        )
+        self._outbox_lag = Gauge(
+            "outbox_lag_seconds",
+            "Age of the oldest event not yet delivered (0 when nothing waits).",
+            namespace=namespace,
+            registry=registry,
+            multiprocess_mode="max",
+        )
         # Both outcomes exist from the start, so a dashboard's rate() has a zero to begin from.
         for created in ("true", "false"):
             self._logins.labels(created=created)
@@ -157,6 +178,17 @@ class PrometheusMetrics:
     def bot_update(self, kind: str, ok: bool) -> None:
         """One Telegram update handled; ``kind`` is its type (``message``, ``callback_query``)."""
         self._bot_updates.labels(type=kind, result="ok" if ok else "error").inc()
+
+    # ----- the worker ----------------------------------------------------------------------
+
+    def webhook_delivery(self, outcome: str) -> None:
+        self._webhook_deliveries.labels(outcome=outcome).inc()
+
+    def telegram_message(self, outcome: str) -> None:
+        self._telegram_messages.labels(outcome=outcome).inc()
+
+    def outbox_lag(self, seconds: float) -> None:
+        self._outbox_lag.set(seconds)
 
     # ----- exposition ----------------------------------------------------------------------
 

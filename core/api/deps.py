@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from core.domain.entities import ApiKey
 from core.domain.errors import TokenInvalid
 from core.services import Services
 
@@ -31,6 +33,28 @@ async def get_current_user_id(
 
 
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]
+
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An integrator's key from `referral apikey create` (never a user's JWT).",
+)
+
+
+def api_key_with(scope: str) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency: the caller's live API key, which must carry ``scope`` (401, else 403)."""
+
+    async def authenticated(
+        services: ServicesDep, key: Annotated[str | None, Depends(_api_key)]
+    ) -> ApiKey:
+        return await services.api_keys.authenticate(key, scope)
+
+    return authenticated
+
+
+EventsKey = Annotated[ApiKey, Depends(api_key_with("events:write"))]
+UsersReadKey = Annotated[ApiKey, Depends(api_key_with("users:read"))]
+AdminKey = Annotated[ApiKey, Depends(api_key_with("admin"))]
 
 
 async def get_client(request: Request) -> str:

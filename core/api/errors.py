@@ -16,8 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.api.schemas import ErrorOut, ValidationErrorOut
 from core.domain.errors import (
+    ApiKeyInvalid,
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -32,6 +34,7 @@ STATUS_BY_CATEGORY: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Unauthorized: 401,
+    Forbidden: 403,
     RateLimited: 429,
     Unavailable: 503,
 }
@@ -66,7 +69,7 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     headers: dict[str, str] = {}
     if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+        headers["WWW-Authenticate"] = "ApiKey" if isinstance(exc, ApiKeyInvalid) else "Bearer"
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     elif status == 503:
@@ -145,6 +148,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error answers an operation can give."""
     descriptions = {
         401: "Missing, invalid or expired credentials or code (`WWW-Authenticate: Bearer`).",
+        403: "The API key lacks the scope this operation needs.",
         404: "Not found (or not yours).",
         409: "Conflicts with the current state.",
         413: "The body is larger than 64 KB.",

@@ -124,6 +124,8 @@ class UserOut(BaseModel):
         description="Phones of the users who activated this user's code, newest first "
         "(the 100 newest; see /users/me/referrals/ for all)."
     )
+    balance: str = Field("0.00", description="Rewards available, two decimal places.")
+    pending_balance: str = Field("0.00", description="Rewards still held (hold or review).")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -138,6 +140,8 @@ class UserOut(BaseModel):
                     "refer": 1,
                     "referral_count": 3,
                     "referral_list": ["+79999999999", "+79999999999", "+79999999999"],
+                    "balance": "150.00",
+                    "pending_balance": "99.00",
                 }
             ]
         }
@@ -155,6 +159,8 @@ class ReferralOut(BaseModel):
     first_name: str | None
     last_name: str | None
     joined_at: datetime
+    status: Literal["joined", "qualified", "flagged", "rejected"]
+    qualified_at: datetime | None
 
 
 class ReferralPageOut(BaseModel):

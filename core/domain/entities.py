@@ -245,3 +245,107 @@ class UserRef:
     id: int | None = None
     phone: str | None = None
     telegram_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    user: User
+    balance: Balance
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    id: int
+    url: str
+    events: tuple[str, ...]
+    description: str | None
+    include_phones: bool
+    enabled: bool
+    created_at: datetime
+    #: Since when every attempt has failed (None: the last one succeeded).
+    failing_since: datetime | None
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewWebhookSecret:
+    """An endpoint with its secret, shown in full only when made or rotated."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    attempted_at: datetime
+    status_code: int | None
+    duration_ms: int
+    response: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    id: int
+    endpoint_id: int
+    event_uid: str
+    event_type: str
+    status: str
+    attempts: int
+    queued_at: datetime
+    next_attempt_at: datetime
+    finished_at: datetime | None
+    log: tuple[WebhookAttempt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    items: tuple[WebhookDelivery, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery a worker holds (leased) to attempt now."""
+
+    id: int
+    endpoint_id: int
+    url: str
+    secret: str
+    include_phones: bool
+    event_uid: str
+    event_type: str
+    payload: dict[str, Any]
+    event_created_at: datetime
+    attempts: int
+    queued_at: datetime
+    failing_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What an endpoint answered (``status_code`` None: no answer: refused, timeout, TLS...)."""
+
+    status_code: int | None
+    duration_ms: int
+    response: str | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A Telegram message the worker is about to send."""
+
+    id: int
+    user_id: int
+    telegram_id: int
+    language: str | None
+    kind: str
+    params: dict[str, Any]
+    attempts: int
+    broadcast_id: int | None

@@ -146,6 +146,16 @@ class ApiKeyNotFound(NotFound):
     message = "No live API key has this id."
 
 
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+    message = "No webhook endpoint has this id."
+
+
+class EventNotFound(NotFound):
+    code = "event_not_found"
+    message = "No event has this id."
+
+
 class InviteOwnCode(Conflict):
     code = "invite_own_code"
     message = "You cannot activate your own invite code."

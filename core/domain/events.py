@@ -45,7 +45,13 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def person(user: User) -> dict[str, Any]:
-    return {"id": user.id, "phone": user.phone}
+    return {
+        "id": user.id,
+        "phone": user.phone,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "referral_count": user.referral_count,
+    }
 
 
 def user_created(user: User) -> dict[str, Any]:
@@ -81,8 +87,10 @@ def referral(
     return payload
 
 
-def reward(entry: LedgerEntry, unit: str) -> dict[str, Any]:
+def reward(entry: LedgerEntry, unit: str, *, released: bool = False) -> dict[str, Any]:
+    """A ledger entry; ``released``: a pending one whose hold (or review) just ended."""
     return {
+        "released": released,
         "reward": {
             "id": entry.id,
             "user_id": entry.user_id,
@@ -95,7 +103,7 @@ def reward(entry: LedgerEntry, unit: str) -> dict[str, Any]:
             "created_at": _time(entry.created_at),
             "available_at": _time(entry.available_at),
             "note": entry.note,
-        }
+        },
     }
 
 

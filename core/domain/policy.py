@@ -90,3 +90,18 @@ class RewardPolicy:
             "hold_seconds": self.hold_seconds,
             "referrer_daily_cap": str(self.referrer_daily_cap),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """How the worker delivers the outbox: webhooks and Telegram messages."""
+
+    #: A webhook is retried for this long after it was queued, then marked failed.
+    webhook_max_age_seconds: int
+    #: An endpoint whose every attempt failed for this long is disabled.
+    webhook_disable_after_seconds: int
+    #: How long a worker holds a delivery or a message it is working on.
+    lease_seconds: int
+    #: Telegram's limits: messages per second in all, and seconds between two to one chat.
+    telegram_per_second: float
+    telegram_chat_interval_seconds: float

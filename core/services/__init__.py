@@ -8,21 +8,25 @@ from core.ports import HealthProbe, Metrics
 from core.services.accounts import AccountService
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthService, TelegramProfile
+from core.services.delivery import DeliveryService
 from core.services.ledger import LedgerService
 from core.services.program import ProgramService
 from core.services.referrals import ReferralService
 from core.services.tokens import TokenService
+from core.services.webhooks import WebhookService
 
 __all__ = [
     "AccountService",
     "ApiKeyService",
     "AuthService",
+    "DeliveryService",
     "LedgerService",
     "ProgramService",
     "ReferralService",
     "Services",
     "TelegramProfile",
     "TokenService",
+    "WebhookService",
 ]
 
 
@@ -37,5 +41,7 @@ class Services:
     program: ProgramService
     ledger: LedgerService
     api_keys: ApiKeyService
+    webhooks: WebhookService
+    delivery: DeliveryService
     health: HealthProbe
     metrics: Metrics

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
-from core.domain.entities import User
+from core.domain.entities import User, UserRef, UserSummary
 from core.domain.errors import InvalidInput, UserNotFound
 from core.domain.languages import parse_language
 from core.domain.names import clean_name
-from core.ports import UnitOfWorkFactory
+from core.domain.phone import normalize_phone
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+MAX_ID = 2**63 - 1
+
+
+async def find_user(tx: UnitOfWork, ref: UserRef) -> User:
+    """The user an integrator names by id, phone or Telegram id (exactly one of them)."""
+    given = [v for v in (ref.id, ref.phone, ref.telegram_id) if v is not None]
+    if len(given) != 1:
+        raise InvalidInput(
+            "Name the user by exactly one of id, phone or telegram_id.", field="user"
+        )
+    found: User | None
+    if ref.id is not None:
+        found = await tx.users.get(ref.id) if 1 <= ref.id <= MAX_ID else None
+    elif ref.telegram_id is not None:
+        in_range = abs(ref.telegram_id) <= MAX_ID
+        found = await tx.users.get_by_telegram_id(ref.telegram_id) if in_range else None
+    else:
+        assert ref.phone is not None
+        found = await tx.users.get_by_phone(normalize_phone(ref.phone, ()))
+    if found is None:
+        raise UserNotFound()
+    return found
 
 
 class AccountService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
+        self._clock = clock
+
+    async def lookup(self, ref: UserRef) -> UserSummary:
+        """A user and their balance, for an integrator with ``users:read``."""
+        async with self._uow(read_only=True) as tx:
+            user = await find_user(tx, ref)
+            balance = await tx.ledger.balance(user.id, self._clock.now())
+        return UserSummary(user=user, balance=balance)
 
     async def user_by_telegram(self, telegram_id: int) -> User | None:
         """The user this Telegram account is linked to, if any."""

@@ -244,7 +244,6 @@ class AuthService:
             log.info("new user %d (%s)", result.user.id, mask_phone(phone))
         if result.activation is not None:
             self._referrals.activated(result.activation)
-            await self._referrals.notify(result.activation)
         return result
 
     async def _register_failure(

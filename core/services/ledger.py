@@ -46,7 +46,10 @@ async def make_available(
             )
         released = replace(entry, status=RewardStatus.AVAILABLE)
         await tx.outbox.add(
-            events.new_event_uid(), events.REWARD_AVAILABLE, events.reward(released, unit), now
+            events.new_event_uid(),
+            events.REWARD_AVAILABLE,
+            events.reward(released, unit, released=True),
+            now,
         )
         done.append(released)
     return done

@@ -25,7 +25,6 @@ from core.domain.errors import (
     UserNotFound,
 )
 from core.domain.limits import DAY
-from core.domain.phone import normalize_phone
 from core.domain.policy import RewardPolicy
 from core.domain.program import parse_event_id, parse_event_type
 from core.domain.rewards import (
@@ -41,6 +40,7 @@ from core.domain.rewards import (
     qualifying_rewards,
 )
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from core.services.accounts import find_user
 from core.services.ledger import make_available, reverse
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,9 @@ class ProgramService:
         referee = await self._set_status(
             tx, referee, referrer, ReferralStatus.JOINED, "invite activated", now
         )
-        await self._emit(tx, events.REFERRAL_JOINED, events.referral(referee, referrer), now)
         rewards = join_rewards(self.policy, referrer_id=referrer.id, referee_id=referee.id)
-        await self._credit(tx, rewards, now, event=None, held=False)
+        entries = await self._credit(tx, rewards, now, event=None, held=False)
+        await self._emit_referral(tx, events.REFERRAL_JOINED, referee, referrer, entries, now)
         if self.policy.qualifying_event is None:
             referee = await self._qualify(tx, referee, referrer, now, "qualifies on joining")
             rewards = qualifying_rewards(
@@ -77,7 +77,10 @@ class ProgramService:
                 amount=ZERO,
                 first=True,
             )
-            await self._credit(tx, rewards, now, event=None, held=False)
+            entries = await self._credit(tx, rewards, now, event=None, held=False)
+            await self._emit_referral(
+                tx, events.REFERRAL_QUALIFIED, referee, referrer, entries, now
+            )
         return referee
 
     # ----- an integrator's event -----------------------------------------------------------
@@ -105,7 +108,7 @@ class ProgramService:
         if occurred_at is not None and occurred_at.tzinfo is None:
             raise InvalidEvent("occurred_at needs a time zone, e.g. 2026-01-15T12:00:00Z.")
         async with self._uow() as tx:
-            target = await self._find(tx, user)
+            target = await find_user(tx, user)
             new_id = await tx.program.add_event(
                 external_id=external,
                 type=kind,
@@ -127,28 +130,6 @@ class ProgramService:
             rewards=tuple(entries),
             created=True,
         )
-
-    async def _find(self, tx: UnitOfWork, ref: UserRef) -> User:
-        given = [v for v in (ref.id, ref.phone, ref.telegram_id) if v is not None]
-        if len(given) != 1:
-            raise InvalidEvent(
-                "Name the user by exactly one of id, phone or telegram_id.", field="user"
-            )
-        found: User | None
-        if ref.id is not None:
-            found = await tx.users.get(ref.id) if 1 <= ref.id <= MAX_ID else None
-        elif ref.telegram_id is not None:
-            found = (
-                await tx.users.get_by_telegram_id(ref.telegram_id)
-                if abs(ref.telegram_id) <= MAX_ID
-                else None
-            )
-        else:
-            assert ref.phone is not None
-            found = await tx.users.get_by_phone(normalize_phone(ref.phone, ()))
-        if found is None:
-            raise UserNotFound()
-        return found
 
     async def _replay(
         self, tx: UnitOfWork, external: str, kind: str, user_id: int, amount: Decimal
@@ -202,6 +183,10 @@ class ProgramService:
         )
         held = referee.referral_status == ReferralStatus.FLAGGED
         entries = await self._credit(tx, rewards, now, event=(event_id, external), held=held)
+        if first and not held:
+            await self._emit_referral(
+                tx, events.REFERRAL_QUALIFIED, referee, referrer, entries, now, event_id=external
+            )
         return referee.referral_status, entries
 
     # ----- review --------------------------------------------------------------------------
@@ -272,7 +257,11 @@ class ProgramService:
     async def _qualify(
         self, tx: UnitOfWork, referee: User, referrer: User, now: datetime, reason: str
     ) -> User:
-        """The referee did the qualifying action; a flagged referral stays held for review."""
+        """The referee did the qualifying action; a flagged referral stays held for review.
+
+        The caller emits ``referral.qualified`` once the rewards are credited, so the event
+        carries them.
+        """
         if referee.referral_status == ReferralStatus.FLAGGED:
             await tx.users.set_referral_status(referee.id, ReferralStatus.FLAGGED, now)
             await tx.program.record_status(
@@ -284,11 +273,9 @@ class ProgramService:
                 now=now,
             )
             return replace(referee, qualified_at=now)
-        referee = await self._set_status(
+        return await self._set_status(
             tx, referee, referrer, ReferralStatus.QUALIFIED, reason, now, qualified_at=now
         )
-        await self._emit(tx, events.REFERRAL_QUALIFIED, events.referral(referee, referrer), now)
-        return referee
 
     async def _set_status(
         self,
@@ -393,6 +380,24 @@ class ProgramService:
                 )
             entries.append(entry)
         return entries
+
+    async def _emit_referral(
+        self,
+        tx: UnitOfWork,
+        type: str,
+        referee: User,
+        referrer: User,
+        entries: list[LedgerEntry],
+        now: datetime,
+        *,
+        event_id: str | None = None,
+    ) -> None:
+        """A referral's event, with the rewards the same change credited."""
+        rewards = [events.reward(e, self.policy.unit)["reward"] for e in entries]
+        payload = events.referral(referee, referrer, rewards=rewards)
+        if event_id is not None:
+            payload["event_id"] = event_id
+        await self._emit(tx, type, payload, now)
 
     async def _emit(
         self, tx: UnitOfWork, type: str, payload: dict[str, object], now: datetime

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -16,13 +15,12 @@ from core.domain.errors import (
     UserNotFound,
 )
 from core.domain.invite_code import parse_invite_code
-from core.ports import Clock, Metrics, ReferralNotifier, UnitOfWork, UnitOfWorkFactory
+from core.ports import Clock, Metrics, UnitOfWork, UnitOfWorkFactory
 from core.services.program import ProgramService
 
 log = logging.getLogger(__name__)
 
 PROFILE_REFERRALS = 100
-NOTIFY_TIMEOUT_SECONDS = 5.0
 
 
 class ReferralService:
@@ -32,13 +30,11 @@ class ReferralService:
         clock: Clock,
         metrics: Metrics,
         program: ProgramService,
-        notifier: ReferralNotifier | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._metrics = metrics
         self._program = program
-        self._notifier = notifier
 
     # ----- activation --------------------------------------------------------------------
 
@@ -49,7 +45,6 @@ class ReferralService:
             activation = await self.activate_in(tx, user_id, code, self._clock.now())
         assert activation is not None
         self.activated(activation)
-        await self.notify(activation)
         return activation
 
     async def activate_in(
@@ -91,21 +86,6 @@ class ReferralService:
         log.info(
             "user %d activated the invite of user %d", activation.user.id, activation.referrer.id
         )
-
-    async def notify(self, activation: Activation) -> None:
-        """Tell the referrer, best effort: a failure here never undoes the activation."""
-        if self._notifier is None:
-            return
-        async with self._uow(read_only=True) as tx:
-            referrer = await tx.users.get(activation.referrer.id)
-        if referrer is None:
-            return
-        try:
-            await asyncio.wait_for(
-                self._notifier.referral_joined(referrer, activation.user), NOTIFY_TIMEOUT_SECONDS
-            )
-        except Exception:
-            log.warning("could not notify user %d of a new referral", referrer.id, exc_info=True)
 
     # ----- reading -----------------------------------------------------------------------
 

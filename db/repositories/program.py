@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.domain.entities import StoredEvent
+from core.domain.entities import OutboxEvent, StoredEvent
 from core.domain.rewards import ReferralStatus
-from db.mapping import to_event
-from db.models import OutboxEventRow, ProgramEventRow, ReferralStatusChangeRow, RuleSetRow
+from db.mapping import to_event, to_outbox_event
+from db.models import (
+    OutboxEventRow,
+    ProgramEventRow,
+    ReferralStatusChangeRow,
+    RuleSetRow,
+    WebhookDeliveryRow,
+)
 
 program_events = cast(Table, ProgramEventRow.__table__)
 status_changes = cast(Table, ReferralStatusChangeRow.__table__)
 rule_sets = cast(Table, RuleSetRow.__table__)
 outbox = cast(Table, OutboxEventRow.__table__)
+deliveries = cast(Table, WebhookDeliveryRow.__table__)
 
 _RULE_SET = select(rule_sets.c.id).where(rule_sets.c.digest == bindparam("digest"))
 _EVENT = select(program_events).where(program_events.c.external_id == bindparam("external_id"))
@@ -111,6 +119,7 @@ class SqlProgramRepository:
 class SqlOutboxRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._dialect = conn.dialect.name
 
     async def add(self, uid: str, type: str, payload: dict[str, Any], now: datetime) -> None:
         await self._conn.execute(
@@ -121,3 +130,32 @@ class SqlOutboxRepository:
                 created_at=now,
             )
         )
+
+    async def undispatched(self, limit: int) -> Sequence[OutboxEvent]:
+        stmt = (
+            select(outbox)
+            .where(outbox.c.dispatched_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        if self._dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [to_outbox_event(row) for row in await self._conn.execute(stmt)]
+
+    async def mark_dispatched(self, event_ids: Sequence[int], now: datetime) -> None:
+        if event_ids:
+            await self._conn.execute(
+                update(outbox).where(outbox.c.id.in_(list(event_ids))).values(dispatched_at=now)
+            )
+
+    async def oldest_undelivered(self) -> datetime | None:
+        undispatched = select(func.min(outbox.c.created_at)).where(outbox.c.dispatched_at.is_(None))
+        waiting = (
+            select(func.min(outbox.c.created_at))
+            .select_from(deliveries.join(outbox, deliveries.c.event_id == outbox.c.id))
+            .where(deliveries.c.status == "pending")
+        )
+        first = (await self._conn.execute(undispatched)).scalar()
+        second = (await self._conn.execute(waiting)).scalar()
+        moments = [m for m in (first, second) if m is not None]
+        return min(moments) if moments else None

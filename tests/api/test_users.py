@@ -86,7 +86,15 @@ async def test_referrals_are_paged_with_cursors(
         assert r.status_code == 200
         page = r.json()
         assert len(page["items"]) <= 2
-        assert set(page["items"][0]) == {"id", "phone", "first_name", "last_name", "joined_at"}
+        assert set(page["items"][0]) == {
+            "id",
+            "phone",
+            "first_name",
+            "last_name",
+            "joined_at",
+            "status",
+            "qualified_at",
+        }
         seen += [item["phone"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:

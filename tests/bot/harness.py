@@ -191,6 +191,17 @@ class Harness:
     def person(self, user_id: int = 1001, **kwargs: Any) -> Person:
         return Person(self, user_id, **kwargs)
 
+    async def deliver(self) -> int:
+        """Run the worker's outbox rounds until nothing is left: its Telegram messages go out
+        through this harness's bot (and are recorded with the rest)."""
+        sent = 0
+        while True:
+            dispatched = await self.services.delivery.dispatch()
+            tried = await self.services.delivery.send_telegram()
+            sent += tried
+            if not dispatched and not tried:
+                return sent
+
     async def close(self) -> None:
         await self.dp.fsm.close()
         await self.bot.session.close()

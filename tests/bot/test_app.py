@@ -19,6 +19,7 @@ from bot.runner import run_polling
 from core.runtime import serve_bot
 from core.settings import ConfigError, Settings
 from tests.bot.harness import BOT_TOKEN, Harness
+from tests.conftest import REDIS_URL
 from tests.fakes.telegram_server import FakeTelegram
 
 
@@ -59,7 +60,7 @@ async def test_storage_is_in_memory_by_default() -> None:
 
 
 async def test_storage_is_redis_when_redis_url_is_set() -> None:
-    storage = create_storage(make(REDIS_URL="redis://127.0.0.1:6379/14"))
+    storage = create_storage(make(REDIS_URL=REDIS_URL))
     try:
         assert isinstance(storage, RedisStorage)
         assert isinstance(storage.key_builder, DefaultKeyBuilder)
@@ -72,7 +73,7 @@ async def test_storage_is_redis_when_redis_url_is_set() -> None:
 
 
 async def test_redis_isolation_keeps_a_users_updates_in_order() -> None:
-    storage = create_storage(make(REDIS_URL="redis://127.0.0.1:6379/14"))
+    storage = create_storage(make(REDIS_URL=REDIS_URL))
     isolation = events_isolation_for(storage)
     assert isinstance(isolation, OrderedRedisEventIsolation)
     key = StorageKey(bot_id=1, chat_id=77, user_id=77)

@@ -21,15 +21,17 @@ import redis.asyncio as redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runner import run_polling
-from core.container import build_services
+from core.runtime import worker_services
 from core.services import Services
 from core.settings import Settings
+from core.worker.runner import Worker
 from tests.bot.helpers import phone_number
+from tests.conftest import REDIS_URL
 from tests.fakes.telegram_server import BotMessage, Call, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.postgres
 
-REDIS_DB_URL = "redis://127.0.0.1:6379/14"
+REDIS_DB_URL = REDIS_URL
 
 
 @pytest.fixture
@@ -76,8 +78,9 @@ def settings_overrides(fake: FakeTelegram, sms_file: Path, redis_db: None) -> di
 
 @pytest.fixture
 async def services(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Services]:
-    # The real composition root, with the real FileSmsSender (no sms=, no clock=).
-    async with build_services(settings) as built:
+    # The real composition root, with the real FileSmsSender (no sms=, no clock=) and the
+    # worker's Telegram sender, as ``referral dev`` builds them.
+    async with worker_services(settings) as built:
         yield built
 
 
@@ -93,15 +96,19 @@ async def running_bot(
     fake: FakeTelegram, settings: Settings, services: Services
 ) -> AsyncIterator[None]:
     polling = asyncio.create_task(run_polling(settings, services, handle_signals=False))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(Worker(services).run(stop))  # it sends the notifications
     # Started: the command menu is set in English and for the four Russian-speaking clients.
     for language in (None, "ru", "uk", "be", "kk"):
         await fake.wait_for(commands_for(language), since=0)
     try:
         yield
     finally:
+        stop.set()
         polling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await polling
+        await worker
 
 
 class Person:

@@ -56,6 +56,8 @@ EXPECTED = {
     errors.ReferralAlreadyRejected: "This cannot be done now.",
     errors.ReferralNotFound: "Nothing was found.",
     errors.ApiKeyNotFound: "Nothing was found.",
+    errors.WebhookNotFound: "Nothing was found.",
+    errors.EventNotFound: "Nothing was found.",
     errors.ApiKeyInvalid: "Please log in again: press /start.",
     errors.ApiKeyScopeMissing: "Something went wrong. Please try again.",
     errors.Forbidden: "Something went wrong. Please try again.",

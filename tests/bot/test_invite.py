@@ -188,6 +188,8 @@ class TestNotification:
         await anna.share_contact(phone_number(2))
         tg.take()
         await anna.send(sms.last_code(phone_number(2)))
+        assert not [m for m in sent(tg.take(), SendMessage) if m.chat_id == inviter.user.id]
+        await tg.deliver()  # the worker's round
         notes = [m for m in sent(tg.take(), SendMessage) if m.chat_id == inviter.user.id]
         assert [n.text for n in notes] == [
             "🎉 Anna Petrova присоединился(-ась) по вашему приглашению!\nТеперь у вас 1 реферал."
@@ -203,10 +205,18 @@ class TestNotification:
         user = await log_in(tg, anna, sms)
         await anna.send("/code")
         tg.take()
-        # The next API call is the notification to Boris: he has blocked the bot.
+        await anna.send(boris.invite_code)
+        assert tg.last_text() == "🤝 You joined by the invite of Boris (+7999***4567)."
+        # The worker's notification to Boris fails: he has blocked the bot.
         tg.session.errors.append(
             TelegramForbiddenError(SendMessageMethod(chat_id=2002, text="x"), "blocked")
         )
-        await anna.send(boris.invite_code)
-        assert tg.last_text() == "🤝 You joined by the invite of Boris (+7999***4567)."
+        assert await tg.deliver() == 1
         assert (await get_user(services, user.id)).referrer_id == boris.id
+        # He is marked, and nothing more is tried for him.
+        await services.referrals.activate_invite(
+            (await make_user(services, sms, clock, phone_number(3))).id, boris.invite_code
+        )
+        tg.take()
+        assert await tg.deliver() == 0
+        assert not sent(tg.take(), SendMessage)

@@ -1,43 +1,45 @@
-"""Dialog 8: TelegramNotifier tells the referrer, in their language, and never raises."""
+"""The worker's Telegram sender: texts in the recipient's language, Telegram's answers mapped."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
 from aiogram.methods import SendMessage as SendMessageMethod
 
-from bot.middlewares.retry_after import RetryAfterMiddleware
+from bot.app import create_bot
+from bot.middlewares.retry_after import retries_after
 from bot.notifier import TelegramNotifier
-from core.domain.entities import User
+from core.domain.entities import QueuedMessage
+from core.ports import RecipientBlocked, SendFailed, SendLater
+from core.settings import Settings
 from tests.bot.harness import BOT_TOKEN, RecordingSession, SendMessage, sent
 
+METHOD = SendMessageMethod(chat_id=501, text="x")
 
-def person(
-    user_id: int,
-    *,
-    telegram_id: int | None = None,
-    language: str | None = None,
-    first_name: str | None = None,
-    referral_count: int = 0,
-) -> User:
-    return User(
-        id=user_id,
-        phone=f"+7999000{user_id:04d}",
-        invite_code="ABC123",
-        first_name=first_name,
-        last_name=None,
-        referrer_id=None,
-        referred_at=None,
-        telegram_id=telegram_id,
+
+def message(kind: str, params: dict[str, Any], language: str | None = "en") -> QueuedMessage:
+    return QueuedMessage(
+        id=1,
+        user_id=1,
+        telegram_id=501,
         language=language,
-        referral_count=referral_count,
-        created_at=datetime(2026, 1, 15, tzinfo=UTC),
+        kind=kind,
+        params=params,
+        attempts=0,
+        broadcast_id=None,
     )
+
+
+ANNA = {"first_name": "Anna", "last_name": None, "phone": "+79990000002"}
 
 
 @pytest.fixture
@@ -47,61 +49,109 @@ async def session() -> AsyncIterator[RecordingSession]:
     await recording.close()
 
 
-def flood() -> TelegramRetryAfter:
-    return TelegramRetryAfter(SendMessageMethod(chat_id=1, text="x"), "Too Many Requests", 0)
+@pytest.fixture
+def notifier(session: RecordingSession) -> TelegramNotifier:
+    return TelegramNotifier(Bot(BOT_TOKEN, session=session))
 
 
-BORIS = person(1, telegram_id=501, language="en", referral_count=3)
-ANNA = person(2, first_name="Anna")
-
-
-async def test_the_referrer_gets_a_message_in_their_language(session: RecordingSession) -> None:
-    notifier = TelegramNotifier(Bot(BOT_TOKEN, session=session))
-    await notifier.referral_joined(
-        person(1, telegram_id=501, language="ru", referral_count=2), ANNA
-    )
-    [message] = sent(session.requests, SendMessage)
-    assert message.chat_id == 501
-    assert message.text == (
-        "🎉 Anna присоединился(-ась) по вашему приглашению!\nТеперь у вас 2 реферала."
-    )
-
-
-async def test_a_referral_without_a_name_is_shown_by_masked_phone(
+@pytest.mark.parametrize(
+    ("kind", "params", "language", "text"),
+    [
+        (
+            "referral_joined",
+            {**ANNA, "referral_count": 2},
+            "ru",
+            "🎉 Anna присоединился(-ась) по вашему приглашению!\nТеперь у вас 2 реферала.",
+        ),
+        (
+            "referral_joined",
+            {"phone": "+79990000002", "referral_count": 3},
+            "en",
+            "🎉 +7999***0002 joined by your invite!\nYou now have 3 referrals.",
+        ),
+        (
+            "referral_qualified",
+            {**ANNA, "amount": "199.00", "unit": "points", "pending": False},
+            "en",
+            "✅ Anna, whom you invited, has qualified.\nYou earned 199.00 points.",
+        ),
+        (
+            "referral_qualified",
+            {
+                **ANNA,
+                "amount": "1234.50",
+                "unit": "RUB",
+                "pending": True,
+                "available_at": "2026-01-29T12:00:00+00:00",
+            },
+            "en",
+            "✅ Anna, whom you invited, has qualified.\n"
+            "You earned 1,234.50 RUB; it becomes available on Jan 29, 2026.",
+        ),
+        (
+            "reward_received",
+            {"amount": "29.70", "unit": "points", "reason": "level2", "pending": False},
+            "en",
+            "🎁 29.70 points from a referral of your referral.",
+        ),
+        (
+            "reward_available",
+            {"amount": "100.00", "unit": "points"},
+            "en",
+            "💰 100.00 points of your rewards can now be spent.",
+        ),
+        ("broadcast", {"text": "Hello <b>all</b>"}, "en", "Hello <b>all</b>"),
+    ],
+)
+async def test_each_kind_is_rendered_in_the_recipients_language(
+    notifier: TelegramNotifier,
     session: RecordingSession,
+    kind: str,
+    params: dict[str, Any],
+    language: str,
+    text: str,
 ) -> None:
-    await TelegramNotifier(Bot(BOT_TOKEN, session=session)).referral_joined(BORIS, person(2))
-    [message] = sent(session.requests, SendMessage)
-    assert message.text == "🎉 +7999***0002 joined by your invite!\nYou now have 3 referrals."
+    await notifier.send(message(kind, params, language))
+    [sent_message] = sent(session.requests, SendMessage)
+    assert sent_message.chat_id == 501 and sent_message.text == text
 
 
-async def test_nobody_to_tell_without_a_linked_telegram(session: RecordingSession) -> None:
-    await TelegramNotifier(Bot(BOT_TOKEN, session=session)).referral_joined(person(1), ANNA)
-    assert session.requests == []
-
-
-async def test_flood_control_is_waited_out_and_retried_once(session: RecordingSession) -> None:
-    session.errors.append(flood())
-    await TelegramNotifier(Bot(BOT_TOKEN, session=session)).referral_joined(BORIS, ANNA)
-    assert len(sent(session.requests, SendMessage)) == 2
-
-
-async def test_with_the_session_middleware_the_retry_is_not_doubled(
-    session: RecordingSession, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (
+            TelegramForbiddenError(METHOD, "Forbidden: bot was blocked by the user"),
+            RecipientBlocked,
+        ),
+        (TelegramBadRequest(METHOD, "Bad Request: chat not found"), RecipientBlocked),
+        (TelegramRetryAfter(METHOD, "Too Many Requests", 7), SendLater),
+        (TelegramNetworkError(METHOD, "connection reset"), SendFailed),
+    ],
+)
+async def test_telegrams_answers_become_the_ports_outcomes(
+    notifier: TelegramNotifier,
+    session: RecordingSession,
+    error: Exception,
+    outcome: type[Exception],
 ) -> None:
-    session.middleware(RetryAfterMiddleware())
-    session.errors.extend([flood(), flood()])
-    await TelegramNotifier(Bot(BOT_TOKEN, session=session)).referral_joined(BORIS, ANNA)
-    assert len(sent(session.requests, SendMessage)) == 2
-    assert "could not tell user 1 about referral 2" in caplog.text
+    session.errors.append(error)
+    with pytest.raises(outcome) as raised:
+        await notifier.send(message("reward_available", {"amount": "1.00", "unit": "points"}))
+    if isinstance(raised.value, SendLater):
+        assert raised.value.retry_after == 7
 
 
-async def test_other_errors_are_logged_never_raised(
-    session: RecordingSession, caplog: pytest.LogCaptureFixture
+async def test_a_text_telegram_refuses_is_a_permanent_failure(
+    notifier: TelegramNotifier, session: RecordingSession
 ) -> None:
-    session.errors.append(
-        TelegramForbiddenError(SendMessageMethod(chat_id=1, text="x"), "bot was blocked")
-    )
-    with caplog.at_level(logging.WARNING, logger="bot.notifier"):
-        await TelegramNotifier(Bot(BOT_TOKEN, session=session)).referral_joined(BORIS, ANNA)
-    assert "could not tell user 1 about referral 2" in caplog.text
+    session.errors.append(TelegramBadRequest(METHOD, "Bad Request: message is too long"))
+    with pytest.raises(SendFailed) as raised:
+        await notifier.send(message("broadcast", {"text": "x"}))
+    assert raised.value.permanent
+
+
+def test_the_workers_bot_does_not_wait_out_a_flood_inside_a_send() -> None:
+    """The worker's queue delays that chat instead, so the bot it sends with has no retry."""
+    settings = Settings(_env_file=None, BOT_TOKEN=BOT_TOKEN)
+    assert retries_after(create_bot(settings))
+    assert not retries_after(create_bot(settings, wait_out_flood=False))

@@ -37,6 +37,8 @@ async def test_profile_shows_name_phone_codes_inviter_and_referral_count(
             f"Your invite link: https://t.me/referral_test_bot?start={user.invite_code}",
             f"Invited by: Boris (+7999***4567), code <code>{boris.invite_code}</code>",
             "Referrals: 2",
+            "  2 waiting to qualify",
+            "Balance: 0.00 points",
         ]
     )
     assert buttons(reply.reply_markup) == ["✏️ Edit name", "🔗 My invite link", "👥 My referrals"]

@@ -13,10 +13,11 @@ from bot.states import LoginFlow
 from core.services import Services
 from core.settings import Settings
 from tests.bot.harness import Harness
+from tests.conftest import REDIS_URL
 from tests.fakes.clock import FrozenClock
 from tests.fakes.sms import RecordingSmsSender
 
-REDIS = "redis://127.0.0.1:6379/13"
+REDIS = REDIS_URL
 
 
 @pytest.fixture

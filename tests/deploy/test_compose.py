@@ -27,8 +27,8 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_SAMPLE = ROOT / ".env.sample"
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
-APP_SERVICES = ("migrate", "api", "bot")
-LONG_RUNNING = ("api", "bot")
+APP_SERVICES = ("migrate", "api", "bot", "worker")
+LONG_RUNNING = ("api", "bot", "worker")
 OFFLINE = {
     "HTTP_PROXY": "http://127.0.0.1:9",
     "HTTPS_PROXY": "http://127.0.0.1:9",

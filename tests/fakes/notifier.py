@@ -1,15 +1,16 @@
-"""A notifier whose target is set after the services are built (the bot tests' harness bot)."""
+"""A Telegram sender whose target is set after the services are built (the bot harness's)."""
 
 from __future__ import annotations
 
-from core.domain.entities import User
-from core.ports import ReferralNotifier
+from core.domain.entities import QueuedMessage
+from core.ports import SendFailed, TelegramSender
 
 
-class ForwardingNotifier:
-    def __init__(self, target: ReferralNotifier | None = None) -> None:
+class ForwardingSender:
+    def __init__(self, target: TelegramSender | None = None) -> None:
         self.target = target
 
-    async def referral_joined(self, referrer: User, referral: User) -> None:
-        if self.target is not None:
-            await self.target.referral_joined(referrer, referral)
+    async def send(self, message: QueuedMessage) -> None:
+        if self.target is None:
+            raise SendFailed("no Telegram in this test")
+        await self.target.send(message)

@@ -16,7 +16,7 @@ from core.domain.entities import User, UserRef
 from core.domain.errors import (
     EventConflict,
     InvalidAmount,
-    InvalidEvent,
+    InvalidInput,
     InviteNotFound,
     ReferralAlreadyRejected,
     ReferralNotFlagged,
@@ -379,7 +379,7 @@ class TestEvents:
     async def test_a_malformed_event_is_refused(
         self, services: Services, event_id: str, kind: str, ref: UserRef
     ) -> None:
-        with pytest.raises(InvalidEvent):
+        with pytest.raises(InvalidInput):
             await services.program.record_event(event_id=event_id, type=kind, user=ref, amount="1")
 
     async def test_the_user_may_be_named_by_phone_or_telegram_id(

@@ -17,7 +17,6 @@ from core.domain.errors import (
 )
 from core.services import Services
 from tests.fakes.clock import FrozenClock
-from tests.fakes.notifier import ForwardingNotifier
 from tests.fakes.sms import RecordingSmsSender
 from tests.services.helpers import get_user, sign_up
 
@@ -81,25 +80,6 @@ class TestActivation:
     ) -> None:
         with pytest.raises(UserNotFound):
             await services.referrals.activate_invite(10**9, people[0].invite_code)
-
-
-class TestNotification:
-    async def test_referrer_is_notified_and_a_failing_notifier_does_not_undo_activation(
-        self, services: Services, people: list[User], notifier: ForwardingNotifier
-    ) -> None:
-        calls: list[tuple[int, int]] = []
-
-        class Notifier:
-            async def referral_joined(self, referrer: User, referral: User) -> None:
-                calls.append((referrer.id, referral.id))
-                raise RuntimeError("telegram is down")
-
-        a, b = people[:2]
-        notifier.target = Notifier()
-        activation = await services.referrals.activate_invite(b.id, a.invite_code)
-        assert calls == [(a.id, b.id)]
-        assert activation.user.referrer_id == a.id
-        assert (await get_user(services, b.id)).referrer_id == a.id
 
 
 class TestProfile:

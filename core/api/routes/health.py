@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 
 from core.api.deps import ServicesDep
 from core.api.errors import error_response, responses
 from core.api.schemas import HealthOut
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
 
@@ -18,7 +22,11 @@ async def healthz() -> HealthOut:
 
 @router.get("/metrics", name="metrics", include_in_schema=False)
 async def metrics(services: ServicesDep) -> Response:
-    """Prometheus text format: requests, codes, logins, activations, bot updates."""
+    """Prometheus text format: requests, codes, logins, activations, bot updates, the outbox."""
+    try:
+        await services.delivery.lag()  # the gauge, read from the database at each scrape
+    except Exception:
+        log.warning("could not read the outbox lag for /metrics", exc_info=True)
     body, content_type = services.metrics.render()
     return Response(body, media_type=content_type)
 

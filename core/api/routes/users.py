@@ -36,6 +36,8 @@ def _user_out(profile: Profile) -> UserOut:
         refer=user.referrer_id,
         referral_count=user.referral_count,
         referral_list=list(profile.referral_phones),
+        balance=str(profile.balance.available),
+        pending_balance=str(profile.balance.pending),
     )
 
 
@@ -86,6 +88,8 @@ async def list_referrals(
                 first_name=r.first_name,
                 last_name=r.last_name,
                 joined_at=r.joined_at,
+                status=r.status.value,
+                qualified_at=r.qualified_at,
             )
             for r in page.items
         ],

@@ -1,0 +1,1 @@
+"""The worker: the front end that reads the outbox and runs the periodic jobs."""
