@@ -26,7 +26,7 @@ class CodeAction(CallbackData, prefix="code"):
 
 
 class MenuAction(CallbackData, prefix="menu"):
-    item: str  # "invite" | "referrals" | "name"
+    item: str  # "invite" | "referrals" | "name" | "campaign"
 
 
 class ReferralPage(CallbackData, prefix="refs"):
@@ -120,6 +120,11 @@ def invite(link: str, code: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [InlineKeyboardButton(text=texts.btn_share(), url=share_url(link, texts.share_text()))],
             [InlineKeyboardButton(text=texts.btn_copy_code(), copy_text=CopyTextButton(text=code))],
+            [
+                InlineKeyboardButton(
+                    text=texts.btn_new_campaign(), callback_data=MenuAction(item="campaign").pack()
+                )
+            ],
         ]
     )
 

@@ -18,6 +18,10 @@ class ProfileFlow(StatesGroup):
     name = State()
 
 
+class CampaignFlow(StatesGroup):
+    name = State()
+
+
 # Keys of the FSM data (JSON values, so they survive in Redis).
 PENDING_INVITE = "pending_invite"  # normalised invite code from the deep link, kept until login
 LOCALE = "locale"  # language chosen with /language before login (or kept after logout)

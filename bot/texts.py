@@ -19,7 +19,7 @@ from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal
 
-from core.domain.entities import Profile, Referral, Referrer, User
+from core.domain.entities import FunnelCounts, Leaderboard, Profile, Referral, Referrer, Stats, User
 from core.domain.phone import mask_phone
 
 # ----- formatting helpers -------------------------------------------------------------------
@@ -127,6 +127,10 @@ def btn_copy_code() -> str:
     return "📋 " + _("Copy code")
 
 
+def btn_new_campaign() -> str:
+    return "➕ " + _("New link for a campaign")
+
+
 def btn_edit_name() -> str:
     return "✏️ " + _("Edit name")
 
@@ -142,6 +146,8 @@ def commands() -> list[tuple[str, str]]:
         ("invite", _("Your invite link and QR code")),
         ("referrals", _("People who joined by your link")),
         ("code", _("Enter an invite code")),
+        ("stats", _("Your clicks, logins and referrals")),
+        ("top", _("The top referrers")),
         ("language", _("Change the language")),
         ("help", _("How it works")),
         ("cancel", _("Cancel the current step")),
@@ -499,11 +505,105 @@ def notification(kind: str, params: dict[str, Any]) -> str:
         ]
     elif kind == "broadcast":
         return str(params["text"])
+    elif kind == "contest_won":
+        lines = [
+            _("🏆 You took place {rank} in the contest “{title}”!").format(
+                rank=params["rank"], title=escape(str(params["title"]), quote=False)
+            ),
+            _("Your prize: {prize}").format(
+                prize=escape(str(params.get("prize") or ""), quote=False)
+            ),
+        ]
+    elif kind == "contest_closed":
+        lines = [
+            _("The contest “{title}” has ended. Winners:").format(
+                title=escape(str(params["title"]), quote=False)
+            ),
+            *(
+                f"{w['rank']}. {escape(str(w['name']), quote=False)} — {w['count']}"
+                for w in params.get("winners", [])
+            ),
+        ]
     else:
         raise ValueError(f"unknown notification kind {kind!r}")
     earned = _earned_line(params) if kind in ("referral_joined", "referral_qualified") else None
     if earned:
         lines.append(earned)
+    return "\n".join(lines)
+
+
+# ----- growth: campaigns, stats, leaderboard ------------------------------------------------
+
+
+def ask_campaign_name() -> str:
+    return _(
+        "Name the campaign (where you will post the link), e.g. My channel. "
+        "You will see its clicks and referrals in /stats."
+    )
+
+
+def campaign_created(name: str, link: str | None) -> str:
+    head = _("🔗 Your link for “{name}”:").format(name=escape(name, quote=False))
+    return f"{head}\n{link}" if link else head
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "—"
+
+
+def funnel(counts: FunnelCounts, unit: str) -> list[str]:
+    return [
+        _("Clicks: {n}").format(n=counts.clicks),
+        _("Logins: {n} ({rate})").format(n=counts.logins, rate=_rate(counts.logins, counts.clicks)),
+        _("Joined: {n}").format(n=counts.joined),
+        _("Qualified: {n} ({rate})").format(
+            n=counts.qualified, rate=_rate(counts.qualified, counts.joined)
+        ),
+        _("Earned: {amount}").format(amount=money(counts.rewards, unit)),
+    ]
+
+
+def stats(data: Stats, unit: str) -> str:
+    lines = [
+        "📊 <b>" + _("Your last 30 days") + "</b>",
+        "",
+        *funnel(data.total, unit),
+    ]
+    for campaign, counts in data.campaigns:
+        lines += ["", "<b>" + escape(campaign.name, quote=False) + "</b>"]
+        lines += funnel(counts, unit)
+    if not data.campaigns:
+        lines += ["", _("Make a link per channel with /invite → “New link for a campaign”.")]
+    return "\n".join(lines)
+
+
+def _time_left(ends_at: datetime, now: datetime) -> str:
+    return duration(max(1, int((ends_at - now).total_seconds())))
+
+
+def leaderboard(board: Leaderboard, now: datetime) -> str:
+    lines = ["🏆 <b>" + _("Top referrers of the week") + "</b>"]
+    if board.contest is not None:
+        lines += [
+            "",
+            _("Contest “{title}”: {left} left.").format(
+                title=escape(board.contest.title, quote=False),
+                left=_time_left(board.contest.ends_at, now),
+            ),
+            _("Prizes: {prizes}").format(
+                prizes=", ".join(escape(p, quote=False) for p in board.contest.prizes)
+            ),
+        ]
+    lines.append("")
+    if not board.entries:
+        lines.append(_("Nobody has invited anyone this week yet: be the first!"))
+    for entry in board.entries:
+        lines.append(f"{entry.rank}. {escape(entry.name, quote=False)} — {entry.count}")
+    if board.me is not None:
+        lines += [
+            "",
+            _("You: place {rank}, {count}").format(rank=board.me.rank, count=board.me.count),
+        ]
     return "\n".join(lines)
 
 

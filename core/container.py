@@ -13,18 +13,30 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 from core.adapters.clock import SystemClock
 from core.adapters.health import AllOf, RedisProbe
 from core.adapters.metrics import PrometheusMetrics
 from core.adapters.sms_log import ConsoleSmsSender, FileSmsSender
 from core.adapters.webhook_sender import HttpWebhookSender
-from core.ports import Clock, HealthProbe, Metrics, SmsSender, TelegramSender, WebhookSender
+from core.ports import (
+    Clock,
+    HealthProbe,
+    InviteLinks,
+    Metrics,
+    SmsSender,
+    TelegramSender,
+    WebhookSender,
+)
 from core.services import (
     AccountService,
+    AdminService,
     ApiKeyService,
     AuthService,
     DeliveryService,
+    GrowthService,
+    LeaderboardService,
     LedgerService,
     ProgramService,
     ReferralService,
@@ -32,6 +44,7 @@ from core.services import (
     TokenService,
     WebhookService,
 )
+from core.services.fraud import FraudCheck
 from core.settings import Settings
 from db.engine import make_engine
 from db.uow import SqlHealthProbe, SqlUnitOfWorkFactory
@@ -63,6 +76,7 @@ async def build_services(
     metrics: Metrics | None = None,
     telegram: TelegramSender | None = None,
     webhooks: WebhookSender | None = None,
+    links: InviteLinks | None = None,
 ) -> AsyncIterator[Services]:
     """Build every service once; the engine and the clients are closed on exit.
 
@@ -79,7 +93,7 @@ async def build_services(
         clock = clock or SystemClock()
         metrics = metrics or PrometheusMetrics()
         sender = sms or await make_sms_sender(settings, stack)
-        program = ProgramService(uow, clock, settings.rewards)
+        program = ProgramService(uow, clock, settings.rewards, FraudCheck(settings.growth))
         referrals = ReferralService(uow, clock, metrics, program)
         probes: list[HealthProbe] = [SqlHealthProbe(engine)]
         if settings.redis_url is not None:
@@ -91,6 +105,12 @@ async def build_services(
             stack.push_async_callback(sender_client.aclose)
             webhooks = sender_client
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        if links is None:
+            from bot.links import BotLinks
+
+            bot_links = BotLinks(settings)
+            stack.push_async_callback(bot_links.aclose)
+            links = bot_links
         yield Services(
             auth=AuthService(
                 uow,
@@ -101,6 +121,7 @@ async def build_services(
                 settings.secret_key.get_secret_value(),
                 referrals,
                 metrics,
+                attribution=timedelta(days=settings.attribution_window_days),
             ),
             accounts=AccountService(uow, clock),
             referrals=referrals,
@@ -109,6 +130,9 @@ async def build_services(
             ledger=LedgerService(uow, clock, settings.rewards.unit),
             api_keys=ApiKeyService(uow, clock, settings.secret_key.get_secret_value()),
             webhooks=WebhookService(uow, clock, allow_http=not settings.is_production),
+            growth=GrowthService(uow, clock, settings.growth, links),
+            leaderboard=LeaderboardService(uow, clock),
+            admin=AdminService(uow, clock, program, referrals),
             delivery=DeliveryService(
                 uow,
                 clock,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from core.domain.entities import (
     ApiKey,
+    AuditRecord,
     Balance,
+    Campaign,
     ClaimedDelivery,
+    Click,
+    Contest,
     DeliveryResult,
+    FunnelCounts,
     LedgerEntry,
     OtpChallenge,
     OutboxEvent,
@@ -174,6 +179,36 @@ class UserRepository(Protocol):
         """Add to the referrer's counts of referrals by status (negative to take away)."""
         ...
 
+    async def set_signals(self, user_id: int, signals: Sequence[str]) -> None: ...
+    async def set_campaign(self, user_id: int, campaign_id: int) -> None: ...
+    async def record_client(self, user_id: int, client: str, *, first: bool) -> None:
+        """The client of a login (``ip:...``, ``tg:...``); ``first``: of the first one too."""
+        ...
+
+    async def clients(self, user_id: int) -> set[str]:
+        """The clients of the user's first and latest logins."""
+        ...
+
+    async def referrals_since(self, referrer_id: int, since: datetime) -> int: ...
+    async def referrals_with_prefix(self, referrer_id: int, prefix: str) -> int: ...
+    async def detach_referrer(self, user_id: int) -> None:
+        """Clear the user's referrer and everything about that referral."""
+        ...
+
+    async def admins(self) -> Sequence[User]:
+        """The users granted the operator's console."""
+        ...
+
+    async def referrals_with_status(
+        self, status: str, limit: int, after: tuple[datetime, int] | None
+    ) -> Sequence[tuple[User, Referrer]]: ...
+
+    async def set_admin(self, user_id: int, is_admin: bool) -> None: ...
+
+    async def count_referral(self, referrer_id: int, delta: int) -> None:
+        """Add to the referrer's ``referral_count``."""
+        ...
+
     async def update_names(self, user_id: int, first_name: str, last_name: str | None) -> None: ...
     async def set_language(self, user_id: int, language: str) -> None: ...
     async def link_telegram(self, user_id: int, telegram_id: int) -> None:
@@ -326,6 +361,10 @@ class LedgerRepository(Protocol):
         """The user's entries, newest first."""
         ...
 
+    async def available_of_referral(self, referee_id: int) -> Sequence[LedgerEntry]:
+        """The available entries about this referral."""
+        ...
+
     async def pending_of_referral(self, referee_id: int) -> Sequence[LedgerEntry]:
         """The pending entries about this referral (to the referrer, the referee, level 2)."""
         ...
@@ -471,6 +510,94 @@ class TelegramQueueRepository(Protocol):
         ...
 
 
+class GrowthRepository(Protocol):
+    """Clicks and campaigns, the leaderboard counters, contests and the audit log."""
+
+    async def add_click(
+        self, telegram_id: int, invite_code: str | None, campaign_id: int | None, now: datetime
+    ) -> None: ...
+
+    async def last_click(self, telegram_id: int, since: datetime) -> Click | None: ...
+
+    async def convert(self, click_id: int, telegram_id: int, user_id: int, now: datetime) -> bool:
+        """Count a login for this click, once per person; True if counted now."""
+        ...
+
+    async def add_campaign(
+        self, owner_id: int | None, name: str, slug: str, now: datetime
+    ) -> Campaign | None:
+        """A new campaign, or None if the owner already has this slug."""
+        ...
+
+    async def campaign_by_slug(self, owner_id: int | None, slug: str) -> Campaign | None: ...
+    async def campaigns(self, owner_id: int | None) -> Sequence[Campaign]: ...
+    async def all_campaigns(self) -> Sequence[Campaign]: ...
+
+    async def funnel(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        invite_code: str | None = None,
+        referrer_id: int | None = None,
+        campaign_id: int | None = None,
+    ) -> FunnelCounts: ...
+
+    async def bump_score(
+        self, referrer_id: int, periods: Sequence[tuple[str, date]], *, joined: int, qualified: int
+    ) -> None:
+        """Add to the referrer's counters of these (period, start) rows."""
+        ...
+
+    async def top(self, period: str, start: date, metric: str, limit: int) -> Sequence[Any]:
+        """(referrer_id, count, first_name, last_name, phone), highest first."""
+        ...
+
+    async def score_and_rank(
+        self, period: str, start: date, metric: str, referrer_id: int
+    ) -> tuple[int, int] | None: ...
+
+    async def add_contest(
+        self,
+        *,
+        title: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        metric: str,
+        prizes: Sequence[str],
+        created_by: str,
+        now: datetime,
+    ) -> Contest: ...
+
+    async def contest(self, contest_id: int) -> Contest | None: ...
+    async def contests(self) -> Sequence[Contest]: ...
+    async def running(self, now: datetime) -> Contest | None: ...
+    async def due_contests(self, now: datetime) -> Sequence[Contest]: ...
+    async def standings(self, contest: Contest, limit: int) -> Sequence[Any]: ...
+    async def close_contest(
+        self, contest_id: int, rows: Sequence[tuple[int, int, int, str | None]], now: datetime
+    ) -> None: ...
+    async def winners(self, contest_id: int) -> Sequence[Any]: ...
+
+    async def add_audit(
+        self,
+        actor: str,
+        action: str,
+        subject: str,
+        reason: str | None,
+        details: dict[str, Any] | None,
+        now: datetime,
+    ) -> None: ...
+
+    async def audit_page(self, limit: int, after: int | None) -> Sequence[AuditRecord]: ...
+
+
+class InviteLinks(Protocol):
+    async def url(self, payload: str) -> str | None:
+        """``https://t.me/<bot>?start=<payload>``, or None while no bot is configured."""
+        ...
+
+
 class LeaseRepository(Protocol):
     async def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
         """Hold the named job until ``until`` if it is free, expired or ours already."""
@@ -500,6 +627,8 @@ class UnitOfWork(Protocol):
     def telegram(self) -> TelegramQueueRepository: ...
     @property
     def leases(self) -> LeaseRepository: ...
+    @property
+    def growth(self) -> GrowthRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.domain.policy import (
     DeliveryPolicy,
+    GrowthPolicy,
     LimitPolicy,
     OtpPolicy,
     RewardPolicy,
@@ -149,6 +150,15 @@ class Settings(BaseSettings):
         1.0, ge=0, le=60, alias="TELEGRAM_CHAT_INTERVAL_SECONDS"
     )
 
+    # --- growth: attribution and fraud signals ---
+    attribution_window_days: int = Field(30, ge=1, le=365, alias="ATTRIBUTION_WINDOW_DAYS")
+    fraud_referrals_per_hour: int = Field(5, ge=1, alias="FRAUD_REFERRALS_PER_HOUR")
+    fraud_same_prefix_share: float = Field(0.5, gt=0, le=1, alias="FRAUD_SAME_PREFIX_SHARE")
+    fraud_same_prefix_min: int = Field(5, ge=2, alias="FRAUD_SAME_PREFIX_MIN")
+    fraud_fast_qualify_seconds: int = Field(60, ge=0, alias="FRAUD_FAST_QUALIFY_SECONDS")
+    fraud_shared_client: bool = Field(True, alias="FRAUD_SHARED_CLIENT")
+    bot_username: str | None = Field(None, max_length=64, alias="BOT_USERNAME")
+
     # --- the referral program (amounts: decimals with two places; percents of the event) ---
     reward_unit: str = Field("points", min_length=1, max_length=16, alias="REWARD_UNIT")
     reward_qualifying_event: str = Field("purchase", max_length=64, alias="REWARD_QUALIFYING_EVENT")
@@ -170,7 +180,9 @@ class Settings(BaseSettings):
     # --- docker-compose only (documented, read by compose, not by the service) ---
     pgdata: str | None = Field(None, alias="PGDATA")
 
-    @field_validator("sms_backend", "telegram_api_url", "webhook_url", mode="before")
+    @field_validator(
+        "sms_backend", "telegram_api_url", "webhook_url", "bot_username", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -310,6 +322,18 @@ class Settings(BaseSettings):
             lease_seconds=self.worker_lease_seconds,
             telegram_per_second=self.telegram_messages_per_second,
             telegram_chat_interval_seconds=self.telegram_chat_interval_seconds,
+        )
+
+    @property
+    def growth(self) -> GrowthPolicy:
+        return GrowthPolicy(
+            attribution_window_days=self.attribution_window_days,
+            fraud_referrals_per_hour=self.fraud_referrals_per_hour,
+            fraud_same_prefix_share=self.fraud_same_prefix_share,
+            fraud_same_prefix_min=self.fraud_same_prefix_min,
+            fraud_fast_qualify_seconds=self.fraud_fast_qualify_seconds,
+            fraud_shared_client=self.fraud_shared_client,
+            prefix_digits=self.prefix_digits,
         )
 
     @property

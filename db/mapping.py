@@ -40,6 +40,9 @@ def to_user(row: Any) -> User:
         qualified_count=row.qualified_count,
         flagged_count=row.flagged_count,
         rejected_count=row.rejected_count,
+        referral_signals=tuple(row.referral_signals.split(",")) if row.referral_signals else (),
+        campaign_id=row.campaign_id,
+        is_admin=bool(row.is_admin),
     )
 
 

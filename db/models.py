@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -43,6 +44,17 @@ class UserRow(Base):
     qualified_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     flagged_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     rejected_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    #: The fraud signals this user's referral tripped (comma-separated), if any.
+    referral_signals: Mapped[str | None] = mapped_column(String(200))
+    #: The campaign this user came through (a click on its link before the first login).
+    campaign_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("campaign.id", ondelete="SET NULL", use_alter=True)
+    )
+    #: Granted with `referral admin grant` (or listed in ADMIN_PHONES): may use the console.
+    is_admin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    #: The client (``ip:...`` or ``tg:...``) of the first login and of the latest one.
+    signup_client: Mapped[str | None] = mapped_column(String(128))
+    last_client: Mapped[str | None] = mapped_column(String(128))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     #: When Telegram said this user blocked the bot (nothing is sent to them after that).
     telegram_blocked_at: Mapped[datetime | None]
@@ -52,6 +64,12 @@ class UserRow(Base):
     __table_args__ = (
         # Keyset pages and "the 100 newest" of one referrer, newest first, in index order.
         Index("ix_user_referrer_id_referred_at_id", "referrer_id", "referred_at", "id"),
+        # A referrer's referees under one number prefix (a fraud signal): a range of this index.
+        Index("ix_user_referrer_id_phone", "referrer_id", "phone"),
+        Index("ix_user_referrer_id_qualified_at", "referrer_id", "qualified_at"),
+        # Contest standings: the referrals of a time window.
+        Index("ix_user_referred_at", "referred_at"),
+        Index("ix_user_qualified_at", "qualified_at"),
     )
 
 
@@ -329,3 +347,112 @@ class WorkerLeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+
+
+class CampaignRow(Base):
+    """A named source of referrals: a referrer's own (a channel, a partner) or the operator's."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("user.id", ondelete="CASCADE"))
+    #: ``owner_id``, or 0 for the operator's: one slug per owner (NULLs are never equal).
+    owner_key: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(64))
+    slug: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("owner_key", "slug"),)
+
+
+class InviteClickRow(Base):
+    """Someone opened a deep link before logging in: the attribution of their first login."""
+
+    __tablename__ = "invite_click"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    invite_code: Mapped[str | None] = mapped_column(String(6))
+    campaign_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("campaign.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    #: The user whose login this click led to (counted once per person).
+    converted_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user.id", ondelete="SET NULL")
+    )
+    converted_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_invite_click_telegram_id_id", "telegram_id", "id"),
+        Index("ix_invite_click_invite_code_created_at", "invite_code", "created_at"),
+        Index("ix_invite_click_campaign_id_created_at", "campaign_id", "created_at"),
+    )
+
+
+class ReferrerScoreRow(Base):
+    """Each referrer's referrals per week, per month and in all, kept with every change: a
+    leaderboard reads an index of these rows, never the referrals."""
+
+    __tablename__ = "referrer_score"
+
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    joined: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    qualified: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+    __table_args__ = (
+        Index("ix_referrer_score_period_period_start_joined", "period", "period_start", "joined"),
+        Index(
+            "ix_referrer_score_period_period_start_qualified", "period", "period_start", "qualified"
+        ),
+    )
+
+
+class ContestRow(Base):
+    __tablename__ = "contest"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    #: joined | qualified
+    metric: Mapped[str] = mapped_column(String(16))
+    #: JSON list of the prizes, first place first.
+    prizes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None]
+
+
+class ContestWinnerRow(Base):
+    """A closed contest's standings at its end: fixed, whatever happens to the referrals later."""
+
+    __tablename__ = "contest_winner"
+
+    contest_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("contest.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    prize: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditLogRow(Base):
+    """Every operator action: who, what, on what, when and why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    details: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)

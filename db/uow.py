@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from db.repositories.api_keys import SqlApiKeyRepository
+from db.repositories.growth import SqlGrowthRepository
 from db.repositories.ledger import SqlLedgerRepository
 from db.repositories.otps import SqlOtpRepository
 from db.repositories.program import SqlOutboxRepository, SqlProgramRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     webhooks: SqlWebhookRepository
     telegram: SqlTelegramQueueRepository
     leases: SqlLeaseRepository
+    growth: SqlGrowthRepository
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookRepository(self._conn)
         self.telegram = SqlTelegramQueueRepository(self._conn)
         self.leases = SqlLeaseRepository(self._conn)
+        self.growth = SqlGrowthRepository(self._conn)
         return self
 
     async def __aexit__(

@@ -35,6 +35,11 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 #: Children before parents (SQLite empties them one by one, in this order).
 TABLES = (
+    "audit_log",
+    "contest_winner",
+    "contest",
+    "referrer_score",
+    "invite_click",
     "webhook_attempt",
     "webhook_delivery",
     "webhook_endpoint",
@@ -51,6 +56,7 @@ TABLES = (
     "otp_challenge",
     "phone_guard",
     "user",
+    "campaign",
 )
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789abcdef"
 
@@ -121,11 +127,24 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+#: The fraud signals stay quiet unless a test turns them on: the suites sign many people up
+#: from one address, with neighbouring numbers, within seconds (tests/services/test_fraud.py
+#: checks each signal at its thresholds).
+QUIET_FRAUD = {
+    "FRAUD_REFERRALS_PER_HOUR": 1_000_000,
+    "FRAUD_SAME_PREFIX_MIN": 1_000_000,
+    "FRAUD_FAST_QUALIFY_SECONDS": 0,
+    "FRAUD_SHARED_CLIENT": False,
+}
+
+
 def make_settings(db_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "DATABASE_URL": db_url,
         "SECRET_KEY": TEST_SECRET,
         "SMS_BACKEND": "console",
+        "BOT_USERNAME": "referral_test_bot",
+        **QUIET_FRAUD,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

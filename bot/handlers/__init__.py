@@ -12,6 +12,7 @@ from aiogram import Router
 from bot.handlers import (
     common,
     fallback,
+    growth,
     invite,
     language,
     login,
@@ -30,6 +31,7 @@ def build_router() -> Router:
         profile.build_router(),
         invite.build_router(),
         referrals.build_router(),
+        growth.build_router(),
         login.build_router(),
         fallback.build_router(),
     )

@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, texts
-from bot.states import InviteFlow, LoginFlow, ProfileFlow
+from bot.states import CampaignFlow, InviteFlow, LoginFlow, ProfileFlow
 from core.domain.entities import User
 
 
@@ -19,7 +19,7 @@ async def on_anything(message: Message, state: FSMContext, user: User | None) ->
         await message.answer(texts.hint_code())
     elif step == InviteFlow.code.state:
         await message.answer(texts.hint_invite_code())
-    elif step == ProfileFlow.name.state:
+    elif step in (ProfileFlow.name.state, CampaignFlow.name.state):
         await message.answer(texts.hint_name())
     elif user is None:
         await state.set_state(LoginFlow.phone)

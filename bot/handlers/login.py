@@ -164,7 +164,9 @@ def build_router() -> Router:
     router.callback_query.register(
         on_change_number, keyboards.CodeAction.filter(F.action == "change")
     )
-    router.message.register(on_login_required, Command("profile", "invite", "referrals", "code"))
+    router.message.register(
+        on_login_required, Command("profile", "invite", "referrals", "code", "stats", "top")
+    )
     router.message.register(
         on_login_required,
         Button(texts.btn_profile, texts.btn_invite_link, texts.btn_referrals, texts.btn_enter_code),

@@ -1,4 +1,4 @@
-"""/start and the deep link /start <invite code>."""
+"""/start and the deep links: /start <invite code>, <invite code>-<campaign>, c_<campaign>."""
 
 from __future__ import annotations
 
@@ -11,15 +11,8 @@ from bot import keyboards, texts
 from bot.links import invite_link
 from bot.states import PENDING_INVITE, LoginFlow
 from core.domain.entities import User
-from core.domain.invite_code import is_invite_code, parse_invite_code
+from core.domain.growth import parse_start_payload
 from core.services import Services
-
-
-def invite_payload(args: str | None) -> str | None:
-    """The invite code a deep link carries; any other payload is ignored."""
-    if args is None or not is_invite_code(args):
-        return None
-    return parse_invite_code(args)
 
 
 async def on_start(
@@ -30,9 +23,10 @@ async def on_start(
     bot: Bot,
     user: User | None,
 ) -> None:
-    code = invite_payload(command.args)
     await state.set_state(None)
     if user is not None:
+        parsed = parse_start_payload(command.args)
+        code = parsed.invite_code if parsed else None
         if code is not None:
             activation = await services.referrals.activate_invite(user.id, code)
             await message.answer(
@@ -46,6 +40,10 @@ async def on_start(
         )
         return
     lines = [texts.welcome()]
+    # Remembered before any login: the click is the attribution, even if this dialog is lost.
+    sender = message.from_user
+    parsed = await services.growth.record_click(sender.id, command.args) if sender else None
+    code = parsed.invite_code if parsed else None
     if code is not None:
         await state.update_data({PENDING_INVITE: code})
         inviter = await services.referrals.inviter(code)

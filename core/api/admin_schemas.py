@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+from core.api.schemas import IsoDatetime
 from core.domain.entities import WebhookDelivery, WebhookEndpoint
 
 
@@ -130,3 +131,97 @@ class DeliveryPageOut(BaseModel):
 
 class QueuedOut(BaseModel):
     queued: bool = True
+
+
+class ReasonIn(_In):
+    reason: Annotated[StrictStr, Field(max_length=300)] | None = None
+
+
+class RequiredReasonIn(_In):
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=300)]
+
+
+class AttachIn(_In):
+    invite_code: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+    reason: Annotated[StrictStr, Field(max_length=300)] | None = None
+
+
+class PersonOut(BaseModel):
+    id: int
+    phone: str
+    first_name: str | None
+    last_name: str | None
+
+
+class ReferralReviewOut(BaseModel):
+    referee: PersonOut
+    referrer: PersonOut
+    status: str
+    signals: list[str]
+    joined_at: datetime | None
+    qualified_at: datetime | None
+
+
+class ReferralReviewPageOut(BaseModel):
+    items: list[ReferralReviewOut]
+    next_cursor: str | None
+
+
+class ReferralStateOut(BaseModel):
+    user_id: int
+    referrer_id: int | None
+    status: str | None
+    signals: list[str]
+
+
+class AuditOut(BaseModel):
+    id: int
+    actor: str
+    action: str
+    subject: str
+    reason: str | None
+    details: dict[str, object] | None
+    created_at: datetime
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditOut]
+    next_cursor: str | None
+
+
+class ContestIn(_In):
+    title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    starts_at: IsoDatetime
+    ends_at: IsoDatetime
+    by: Literal["joined", "qualified"] = "qualified"
+    prizes: Annotated[
+        list[Annotated[StrictStr, Field(max_length=200)]], Field(min_length=1, max_length=20)
+    ]
+
+
+class StandingOut(BaseModel):
+    rank: int
+    user_id: int
+    name: str
+    count: int
+    prize: str | None = None
+
+
+class ContestOut(BaseModel):
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    by: str
+    prizes: list[str]
+    created_by: str
+    closed_at: datetime | None
+    standings: list[StandingOut] = Field(description="Live while it runs; the winners once closed.")
+
+
+class ContestListOut(BaseModel):
+    items: list[ContestOut]
+
+
+class OperatorCampaignIn(_In):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]

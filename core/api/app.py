@@ -8,7 +8,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.api.errors import install_error_handlers
 from core.api.middleware import BodySizeLimitMiddleware, RequestLogMiddleware
-from core.api.routes import admin_webhooks, auth, health, program, users
+from core.api.routes import admin, admin_webhooks, auth, growth, health, program, users
 from core.services import Services
 from core.settings import Settings
 
@@ -34,7 +34,15 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    routers = (auth.router, users.router, program.router, admin_webhooks.router, health.router)
+    routers = (
+        auth.router,
+        users.router,
+        program.router,
+        growth.router,
+        admin.router,
+        admin_webhooks.router,
+        health.router,
+    )
     for router in routers:
         app.include_router(router)
     app.state.api_routes = [r for router in routers for r in router.routes]

@@ -57,6 +57,14 @@ UsersReadKey = Annotated[ApiKey, Depends(api_key_with("users:read"))]
 AdminKey = Annotated[ApiKey, Depends(api_key_with("admin"))]
 
 
+async def get_admin_actor(key: AdminKey) -> str:
+    """Who acts, for the audit log: ``key:<id>`` for an API key."""
+    return f"key:{key.id}"
+
+
+AdminActor = Annotated[str, Depends(get_admin_actor)]
+
+
 async def get_client(request: Request) -> str:
     """The caller for the per-client limits: the peer address, or the trusted proxy's client."""
     host = request.client.host if request.client else "unknown"

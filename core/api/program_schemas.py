@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from core.api.schemas import IsoDatetime
 from core.domain.entities import LedgerEntry
 
 Amount = Annotated[str, Field(examples=["990.00"], description="Two decimal places, as a string.")]
@@ -42,7 +43,7 @@ class EventIn(_In):
     amount: Annotated[StrictStr | StrictInt, Field(examples=["990.00"])] = Field(
         "0", description="A non-negative amount with at most two decimal places, as a string."
     )
-    occurred_at: datetime | None = Field(
+    occurred_at: IsoDatetime | None = Field(
         None, description="When it happened (ISO 8601 with a time zone); default: now."
     )
 

@@ -9,7 +9,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _iso_8601(value: object) -> object:
+    """A date-time given as text must be ISO 8601 (pydantic alone would also read "0.5" as a
+    Unix time)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("give an ISO 8601 date-time, e.g. 2026-01-15T12:00:00Z") from None
+    if not isinstance(value, datetime):
+        raise ValueError("give an ISO 8601 date-time, e.g. 2026-01-15T12:00:00Z")
+    return value
+
+
+#: A date-time in ISO 8601 only, as the schema says.
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 Phone = Annotated[
     str,

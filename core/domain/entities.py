@@ -32,6 +32,10 @@ class User:
     qualified_count: int = 0
     flagged_count: int = 0
     rejected_count: int = 0
+    #: The fraud signals this user's referral tripped, if any.
+    referral_signals: tuple[str, ...] = ()
+    campaign_id: int | None = None
+    is_admin: bool = False
 
     @property
     def joined_count(self) -> int:
@@ -349,3 +353,100 @@ class QueuedMessage:
     params: dict[str, Any]
     attempts: int
     broadcast_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    owner_id: int | None
+    name: str
+    slug: str
+    created_at: datetime
+    #: ``https://t.me/<bot>?start=<payload>``; None while the bot's username is unknown.
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    id: int
+    telegram_id: int
+    invite_code: str | None
+    campaign_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelCounts:
+    clicks: int = 0
+    logins: int = 0
+    joined: int = 0
+    qualified: int = 0
+    rewards: Decimal = ZERO
+
+    def rate(self, part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    since: datetime
+    until: datetime
+    total: FunnelCounts
+    campaigns: tuple[tuple[Campaign, FunnelCounts], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardEntry:
+    rank: int
+    user_id: int
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leaderboard:
+    period: str
+    metric: str
+    entries: tuple[LeaderboardEntry, ...]
+    #: The caller's own place (None while they have no referral in the period).
+    me: LeaderboardEntry | None
+    contest: Contest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contest:
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    metric: str
+    prizes: tuple[str, ...]
+    created_at: datetime
+    created_by: str
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContestStandings:
+    contest: Contest
+    entries: tuple[LeaderboardEntry, ...]
+    #: Fixed at closing: (entry, prize) for each winner.
+    winners: tuple[tuple[LeaderboardEntry, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    actor: str
+    action: str
+    subject: str
+    reason: str | None
+    details: dict[str, Any] | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedReferral:
+    referee: User
+    referrer: Referrer
+    signals: tuple[str, ...]

@@ -156,6 +156,16 @@ class EventNotFound(NotFound):
     message = "No event has this id."
 
 
+class ContestNotFound(NotFound):
+    code = "contest_not_found"
+    message = "No contest has this id."
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+    message = "No campaign has this id."
+
+
 class InviteOwnCode(Conflict):
     code = "invite_own_code"
     message = "You cannot activate your own invite code."

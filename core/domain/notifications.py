@@ -24,6 +24,8 @@ REFERRAL_QUALIFIED = "referral_qualified"
 REWARD_RECEIVED = "reward_received"
 REWARD_AVAILABLE = "reward_available"
 BROADCAST = "broadcast"
+CONTEST_WON = "contest_won"
+CONTEST_CLOSED = "contest_closed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,3 +105,16 @@ class DeliveryPolicy:
     #: Telegram's limits: messages per second in all, and seconds between two to one chat.
     telegram_per_second: float
     telegram_chat_interval_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthPolicy:
+    """Attribution of deep-link clicks, and the thresholds of the fraud signals."""
+
+    attribution_window_days: int
+    fraud_referrals_per_hour: int
+    fraud_same_prefix_share: float
+    fraud_same_prefix_min: int
+    fraud_fast_qualify_seconds: int
+    fraud_shared_client: bool
+    prefix_digits: int

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from core.ports import HealthProbe, Metrics
 from core.services.accounts import AccountService
+from core.services.admin import AdminService
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthService, TelegramProfile
 from core.services.delivery import DeliveryService
+from core.services.growth import GrowthService
+from core.services.leaderboard import LeaderboardService
 from core.services.ledger import LedgerService
 from core.services.program import ProgramService
 from core.services.referrals import ReferralService
@@ -17,9 +20,12 @@ from core.services.webhooks import WebhookService
 
 __all__ = [
     "AccountService",
+    "AdminService",
     "ApiKeyService",
     "AuthService",
     "DeliveryService",
+    "GrowthService",
+    "LeaderboardService",
     "LedgerService",
     "ProgramService",
     "ReferralService",
@@ -43,5 +49,8 @@ class Services:
     api_keys: ApiKeyService
     webhooks: WebhookService
     delivery: DeliveryService
+    growth: GrowthService
+    leaderboard: LeaderboardService
+    admin: AdminService
     health: HealthProbe
     metrics: Metrics

@@ -42,6 +42,7 @@ from core.domain.otp import (
 from core.domain.phone import mask_phone, normalize_phone, phone_prefix
 from core.domain.policy import LimitPolicy, OtpPolicy
 from core.ports import Clock, Metrics, SmsSender, UnitOfWork, UnitOfWorkFactory
+from core.services.growth import attributed_click
 from core.services.referrals import ReferralService
 from core.services.sms_budget import ConversionWatch, DailyBudget
 
@@ -71,6 +72,7 @@ class AuthService:
         secret_key: str,
         referrals: ReferralService,
         metrics: Metrics,
+        attribution: timedelta = timedelta(days=30),
     ) -> None:
         self._uow = uow
         self._sms = sms
@@ -82,6 +84,7 @@ class AuthService:
         self._metrics = metrics
         self._budget = DailyBudget(limits.global_sends_per_day)
         self._watch = ConversionWatch(uow, limits)
+        self._attribution = attribution
 
     def normalize_phone(self, raw: str) -> str:
         return normalize_phone(raw, self._limits.allowed_prefixes)
@@ -176,6 +179,7 @@ class AuthService:
         raw_code: str,
         invite_code: str | None = None,
         telegram: TelegramProfile | None = None,
+        client: str | None = None,
     ) -> LoginResult:
         """Check the newest live code; on success return the user, created on first login.
 
@@ -183,18 +187,22 @@ class AuthService:
         transaction; a bad invite code refuses the whole login and leaves the code usable.
         """
         invite = parse_invite_code(invite_code) if invite_code is not None else None
-        return await self._login(raw_phone, raw_code, invite, telegram, strict=True)
+        return await self._login(raw_phone, raw_code, invite, telegram, client, strict=True)
 
     async def login_with_pending_invite(
         self, raw_phone: str, raw_code: str, invite_code: str | None, telegram: TelegramProfile
     ) -> LoginResult:
-        """Log in, and apply ``invite_code`` too if the rules allow (best effort).
+        """Log in from Telegram, and apply the invite this person came with if the rules allow
+        (best effort).
 
-        The login never fails because of the invite: when it cannot be applied (malformed,
-        unknown, one's own, a cycle, another invite already active) the result's
-        ``invite_refused`` holds the reason and nothing about the invite is written.
+        The invite is the one of their last deep-link click within ATTRIBUTION_WINDOW_DAYS
+        (the last click wins), else ``invite_code`` (the dialog's). The login never fails
+        because of it: when it cannot be applied (malformed, unknown, one's own, a cycle,
+        another invite already active) the result's ``invite_refused`` holds the reason and
+        nothing about the invite is written.
         """
-        return await self._login(raw_phone, raw_code, invite_code, telegram, strict=False)
+        client = f"tg:{telegram.telegram_id}"
+        return await self._login(raw_phone, raw_code, invite_code, telegram, client, strict=False)
 
     async def _login(
         self,
@@ -202,6 +210,7 @@ class AuthService:
         raw_code: str,
         invite: str | None,
         telegram: TelegramProfile | None,
+        client: str | None,
         *,
         strict: bool,
     ) -> LoginResult:
@@ -234,7 +243,9 @@ class AuthService:
                 else:
                     if guard.failures or guard.locks:
                         await tx.otps.save_guard(PhoneGuard(phone, 0, 0, None))
-                    result = await self._sign_in(tx, phone, invite, telegram, now, strict=strict)
+                    result = await self._sign_in(
+                        tx, phone, invite, telegram, client, now, strict=strict
+                    )
         if failure is not None:
             self._metrics.login_failed()
             raise failure
@@ -273,11 +284,19 @@ class AuthService:
         phone: str,
         invite: str | None,
         telegram: TelegramProfile | None,
+        client: str | None,
         now: datetime,
         *,
         strict: bool,
     ) -> LoginResult:
+        click = None
+        if telegram is not None and not strict:
+            click = await attributed_click(tx, telegram.telegram_id, now, self._attribution)
+            if click is not None and click.invite_code is not None:
+                invite = click.invite_code
         user, created = await self._get_or_create(tx, phone, telegram, now)
+        if client is not None:
+            await tx.users.record_client(user.id, client, first=created)
         activation = None
         refused: DomainError | None = None
         if invite is not None:
@@ -293,6 +312,12 @@ class AuthService:
                 refused = exc
             if activation is not None:
                 user = activation.user
+        if click is not None:
+            # The campaign is the user's if it brought them in: a new account, or the invite.
+            came = created or activation is not None
+            if click.campaign_id is not None and user.campaign_id is None and came:
+                await tx.users.set_campaign(user.id, click.campaign_id)
+            await tx.growth.convert(click.id, click.telegram_id, user.id, now)
         if telegram is not None and user.telegram_id != telegram.telegram_id:
             await tx.users.link_telegram(user.id, telegram.telegram_id)
             user = await self._reload(tx, user.id)

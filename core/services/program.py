@@ -24,6 +24,7 @@ from core.domain.errors import (
     ReferralNotFound,
     UserNotFound,
 )
+from core.domain.growth import Signal
 from core.domain.limits import DAY
 from core.domain.policy import RewardPolicy
 from core.domain.program import parse_event_id, parse_event_type
@@ -41,6 +42,8 @@ from core.domain.rewards import (
 )
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.services.accounts import find_user
+from core.services.fraud import FraudCheck
+from core.services.leaderboard import count_joined, count_qualified
 from core.services.ledger import make_available, reverse
 
 log = logging.getLogger(__name__)
@@ -49,10 +52,13 @@ MAX_ID = 2**63 - 1
 
 
 class ProgramService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: RewardPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, policy: RewardPolicy, fraud: FraudCheck
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self.policy = policy
+        self._fraud = fraud
         self._rules = json.dumps(policy.as_dict(), sort_keys=True)
         self._digest = hashlib.sha256(self._rules.encode()).hexdigest()
 
@@ -60,13 +66,21 @@ class ProgramService:
 
     async def joined(self, tx: UnitOfWork, referee: User, referrer: User, now: datetime) -> User:
         """The referral starts: ``joined`` (or at once ``qualified`` when no event is needed),
-        with the join rewards. Returns the referee as it now stands."""
-        referee = await self._set_status(
-            tx, referee, referrer, ReferralStatus.JOINED, "invite activated", now
-        )
+        with the join rewards; ``flagged`` instead, its rewards held, when it trips a fraud
+        signal. Returns the referee as it now stands."""
+        signals = await self._fraud.at_join(tx, referee, referrer, now)
+        if signals:
+            referee = await self._flag(tx, referee, referrer, signals, "on joining", now)
+        else:
+            referee = await self._set_status(
+                tx, referee, referrer, ReferralStatus.JOINED, "invite activated", now
+            )
+        await count_joined(tx, referrer.id, now, 1)
         rewards = join_rewards(self.policy, referrer_id=referrer.id, referee_id=referee.id)
-        entries = await self._credit(tx, rewards, now, event=None, held=False)
+        entries = await self._credit(tx, rewards, now, event=None, held=bool(signals))
         await self._emit_referral(tx, events.REFERRAL_JOINED, referee, referrer, entries, now)
+        if signals:
+            await self._emit_referral(tx, events.REFERRAL_FLAGGED, referee, referrer, [], now)
         if self.policy.qualifying_event is None:
             referee = await self._qualify(tx, referee, referrer, now, "qualifies on joining")
             rewards = qualifying_rewards(
@@ -77,10 +91,12 @@ class ProgramService:
                 amount=ZERO,
                 first=True,
             )
-            entries = await self._credit(tx, rewards, now, event=None, held=False)
-            await self._emit_referral(
-                tx, events.REFERRAL_QUALIFIED, referee, referrer, entries, now
-            )
+            held = referee.referral_status == ReferralStatus.FLAGGED
+            entries = await self._credit(tx, rewards, now, event=None, held=held)
+            if not held:
+                await self._emit_referral(
+                    tx, events.REFERRAL_QUALIFIED, referee, referrer, entries, now
+                )
         return referee
 
     # ----- an integrator's event -----------------------------------------------------------
@@ -198,6 +214,7 @@ class ProgramService:
             referee, referrer = await self._reviewable(tx, referee_id)
             if referee.referral_status == ReferralStatus.REJECTED:
                 raise ReferralAlreadyRejected()
+            await self._uncount(tx, referee, referrer.id)
             referee = await self._set_status(
                 tx, referee, referrer, ReferralStatus.REJECTED, reason, now, actor=actor
             )
@@ -206,6 +223,9 @@ class ProgramService:
             )
             await self._emit(
                 tx, events.REFERRAL_REJECTED, events.referral(referee, referrer, reason=reason), now
+            )
+            await tx.growth.add_audit(
+                actor, "referral.reject", f"user:{referee_id}", reason, None, now
             )
         log.info("referral of user %d rejected by %s", referee_id, actor)
         return referee
@@ -219,6 +239,8 @@ class ProgramService:
             if referee.referral_status != ReferralStatus.FLAGGED:
                 raise ReferralNotFlagged()
             status = ReferralStatus.QUALIFIED if referee.qualified_at else ReferralStatus.JOINED
+            if status == ReferralStatus.QUALIFIED and referee.qualified_at is not None:
+                await count_qualified(tx, referrer.id, referee.qualified_at, 1)
             referee = await self._set_status(
                 tx, referee, referrer, status, reason or "approved on review", now, actor=actor
             )
@@ -239,8 +261,18 @@ class ProgramService:
                 events.referral(referee, referrer, reason=reason),
                 now,
             )
+            await tx.growth.add_audit(
+                actor, "referral.approve", f"user:{referee_id}", reason, None, now
+            )
         log.info("referral of user %d approved by %s", referee_id, actor)
         return referee
+
+    async def _uncount(self, tx: UnitOfWork, referee: User, referrer_id: int) -> None:
+        """Take the referral off the leaderboards it was counted on."""
+        if referee.referred_at is not None:
+            await count_joined(tx, referrer_id, referee.referred_at, -1)
+        if referee.referral_status == ReferralStatus.QUALIFIED and referee.qualified_at:
+            await count_qualified(tx, referrer_id, referee.qualified_at, -1)
 
     async def _reviewable(self, tx: UnitOfWork, referee_id: int) -> tuple[User, User]:
         referee = await tx.users.get(referee_id, for_update=True) if referee_id <= MAX_ID else None
@@ -257,11 +289,18 @@ class ProgramService:
     async def _qualify(
         self, tx: UnitOfWork, referee: User, referrer: User, now: datetime, reason: str
     ) -> User:
-        """The referee did the qualifying action; a flagged referral stays held for review.
+        """The referee did the qualifying action. A flagged referral (or one that trips a
+        signal now, qualifying too fast) stays held for review, with its qualification noted.
 
         The caller emits ``referral.qualified`` once the rewards are credited, so the event
         carries them.
         """
+        signals = self._fraud.at_qualify(referee, now)
+        if signals and referee.referral_status != ReferralStatus.FLAGGED:
+            referee = replace(referee, qualified_at=now)
+            referee = await self._flag(tx, referee, referrer, signals, reason, now)
+            await self._emit_referral(tx, events.REFERRAL_FLAGGED, referee, referrer, [], now)
+            return referee
         if referee.referral_status == ReferralStatus.FLAGGED:
             await tx.users.set_referral_status(referee.id, ReferralStatus.FLAGGED, now)
             await tx.program.record_status(
@@ -273,9 +312,32 @@ class ProgramService:
                 now=now,
             )
             return replace(referee, qualified_at=now)
+        await count_qualified(tx, referrer.id, now, 1)
         return await self._set_status(
             tx, referee, referrer, ReferralStatus.QUALIFIED, reason, now, qualified_at=now
         )
+
+    async def _flag(
+        self,
+        tx: UnitOfWork,
+        referee: User,
+        referrer: User,
+        signals: list[Signal],
+        reason: str,
+        now: datetime,
+    ) -> User:
+        names = tuple(dict.fromkeys([*referee.referral_signals, *(s.value for s in signals)]))
+        await tx.users.set_signals(referee.id, names)
+        flagged = await self._set_status(
+            tx,
+            referee,
+            referrer,
+            ReferralStatus.FLAGGED,
+            f"held for review ({', '.join(names)}): {reason}",
+            now,
+        )
+        log.info("referral of user %d flagged: %s", referee.id, ", ".join(names))
+        return replace(flagged, referral_signals=names)
 
     async def _set_status(
         self,

@@ -30,9 +30,11 @@ class PeriodicJob:
 
 
 def default_jobs(services: Services) -> list[PeriodicJob]:
-    """The jobs every worker runs: held rewards becoming available, the outbox-lag gauge."""
+    """The jobs every worker runs: held rewards becoming available, contests that ended,
+    the outbox-lag gauge."""
     return [
         PeriodicJob("rewards becoming available", 10, services.ledger.release_due),
+        PeriodicJob("contests that ended", 30, services.leaderboard.close_due),
         PeriodicJob("outbox lag", 15, services.delivery.lag),
     ]
 

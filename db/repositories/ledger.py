@@ -167,6 +167,13 @@ class SqlLedgerRepository:
         stmt = stmt.order_by(entries.c.created_at.desc(), entries.c.id.desc()).limit(limit)
         return [to_entry(row) for row in await self._conn.execute(stmt)]
 
+    async def available_of_referral(self, referee_id: int) -> Sequence[LedgerEntry]:
+        stmt = _ENTRY.where(
+            entries.c.referral_user_id == referee_id,
+            entries.c.status == RewardStatus.AVAILABLE.value,
+        ).order_by(entries.c.id)
+        return [to_entry(row) for row in await self._conn.execute(stmt)]
+
     async def pending_of_referral(self, referee_id: int) -> Sequence[LedgerEntry]:
         stmt = _ENTRY.where(
             entries.c.referral_user_id == referee_id,

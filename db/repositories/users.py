@@ -11,6 +11,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    func,
     literal,
     or_,
     select,
@@ -44,6 +45,9 @@ _USER_COLUMNS = [
     users.c.qualified_count,
     users.c.flagged_count,
     users.c.rejected_count,
+    users.c.referral_signals,
+    users.c.campaign_id,
+    users.c.is_admin,
 ]
 #: One arbitrary constant: the advisory lock key that serialises invite activations on PostgreSQL.
 _REFERRAL_GRAPH_LOCK = 0x5EF_E22A1
@@ -64,6 +68,7 @@ _BY_ID = select(*_USER_COLUMNS).where(users.c.id == bindparam("user_id"))
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 _BY_PHONE = select(*_USER_COLUMNS).where(users.c.phone == bindparam("phone"))
 _BY_INVITE_CODE = select(*_USER_COLUMNS).where(users.c.invite_code == bindparam("code"))
+_ADMINS = select(*_USER_COLUMNS).where(users.c.is_admin.is_(True)).order_by(users.c.id)
 _BY_TELEGRAM_ID = select(*_USER_COLUMNS).where(users.c.telegram_id == bindparam("telegram_id"))
 _WITH_REFERRER = (
     select(*_USER_COLUMNS, *_REFERRER_COLUMNS)
@@ -202,6 +207,100 @@ class SqlUserRepository:
                 flagged_count=users.c.flagged_count + flagged,
                 rejected_count=users.c.rejected_count + rejected,
             )
+        )
+
+    async def set_signals(self, user_id: int, signals: Sequence[str]) -> None:
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(referral_signals=",".join(signals) or None)
+        )
+
+    async def set_campaign(self, user_id: int, campaign_id: int) -> None:
+        await self._conn.execute(
+            update(users).where(users.c.id == user_id).values(campaign_id=campaign_id)
+        )
+
+    async def record_client(self, user_id: int, client: str, *, first: bool) -> None:
+        values = {"last_client": client[:128]}
+        if first:
+            values["signup_client"] = client[:128]
+        await self._conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+    async def clients(self, user_id: int) -> set[str]:
+        row = (
+            await self._conn.execute(
+                select(users.c.signup_client, users.c.last_client).where(users.c.id == user_id)
+            )
+        ).first()
+        return {c for c in (row or ()) if c}
+
+    async def referrals_since(self, referrer_id: int, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            users.c.referrer_id == referrer_id, users.c.referred_at >= since
+        )
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def referrals_with_prefix(self, referrer_id: int, prefix: str) -> int:
+        # A range of the (referrer_id, phone) index: every phone that starts with the prefix.
+        stmt = select(func.count()).where(
+            users.c.referrer_id == referrer_id,
+            users.c.phone >= prefix,
+            users.c.phone < prefix + "\uffff",
+        )
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def referrals_with_status(
+        self, status: str, limit: int, after: tuple[datetime, int] | None
+    ) -> Sequence[tuple[User, Referrer]]:
+        """Referees whose referral has this status, newest first, with their referrers."""
+        stmt = (
+            select(*_USER_COLUMNS, *_REFERRER_COLUMNS)
+            .select_from(users.join(_referrer, users.c.referrer_id == _referrer.c.id))
+            .where(users.c.referral_status == status)
+        )
+        if after is not None:
+            moment, last_id = after
+            stmt = stmt.where(
+                or_(
+                    users.c.referred_at < moment,
+                    and_(users.c.referred_at == moment, users.c.id < last_id),
+                )
+            )
+        stmt = stmt.order_by(users.c.referred_at.desc(), users.c.id.desc()).limit(limit)
+        out = []
+        for row in await self._conn.execute(stmt):
+            referrer = to_referrer(row)
+            assert referrer is not None
+            out.append((to_user(row), referrer))
+        return out
+
+    async def admins(self) -> Sequence[User]:
+        return [to_user(r) for r in await self._conn.execute(_ADMINS)]
+
+    async def set_admin(self, user_id: int, is_admin: bool) -> None:
+        await self._conn.execute(
+            update(users).where(users.c.id == user_id).values(is_admin=is_admin)
+        )
+
+    async def detach_referrer(self, user_id: int) -> None:
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(
+                referrer_id=None,
+                referred_at=None,
+                referral_status=None,
+                qualified_at=None,
+                referral_signals=None,
+            )
+        )
+
+    async def count_referral(self, referrer_id: int, delta: int) -> None:
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == referrer_id)
+            .values(referral_count=users.c.referral_count + delta)
         )
 
     async def update_names(self, user_id: int, first_name: str, last_name: str | None) -> None:

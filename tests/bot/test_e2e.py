@@ -265,7 +265,7 @@ async def test_invite_link_comes_with_a_qr_code(fake: FakeTelegram, people: Any)
     [photo] = await anna.tap("🔗 My invite link")
     assert photo.photo is not None and photo.photo.is_png
     assert "https://t.me/referral_test_bot?start=" in photo.content
-    assert [b.get("copy_text") is not None for b in photo.buttons()] == [False, True]
+    assert [b.get("copy_text") is not None for b in photo.buttons()] == [False, True, False]
     assert photo.buttons()[0]["url"].startswith("https://t.me/share/url?url=")
 
 

@@ -57,6 +57,8 @@ EXPECTED = {
     errors.ReferralNotFound: "Nothing was found.",
     errors.ApiKeyNotFound: "Nothing was found.",
     errors.WebhookNotFound: "Nothing was found.",
+    errors.ContestNotFound: "Nothing was found.",
+    errors.CampaignNotFound: "Nothing was found.",
     errors.EventNotFound: "Nothing was found.",
     errors.ApiKeyInvalid: "Please log in again: press /start.",
     errors.ApiKeyScopeMissing: "Something went wrong. Please try again.",

@@ -37,7 +37,8 @@ class TestInviteLink:
         assert photo.photo.data.startswith(b"\x89PNG\r\n\x1a\n")
         markup = photo.reply_markup
         assert isinstance(markup, InlineKeyboardMarkup)
-        share, copy = (b for row in markup.inline_keyboard for b in row)
+        share, copy, campaign = (b for row in markup.inline_keyboard for b in row)
+        assert campaign.callback_data == "menu:campaign"
         assert share.url is not None
         parts = urlsplit(share.url)
         assert (parts.netloc, parts.path) == ("t.me", "/share/url")

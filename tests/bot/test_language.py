@@ -105,6 +105,8 @@ async def test_command_menu_is_set_per_language_at_start_up(tg: Harness) -> None
         "invite",
         "referrals",
         "code",
+        "stats",
+        "top",
         "language",
         "help",
         "cancel",

@@ -56,7 +56,11 @@ async def test_every_dialog_speaks_russian(
     await oksana.send("🔗 Моя ссылка")
     [photo] = sent(tg.take(), SendPhoto)
     assert photo.caption is not None and photo.caption.startswith("🔗 Ваша пригласительная ссылка:")
-    assert buttons(photo.reply_markup) == ["📤 Поделиться", "📋 Скопировать код"]
+    assert buttons(photo.reply_markup) == [
+        "📤 Поделиться",
+        "📋 Скопировать код",
+        "➕ Новая ссылка для кампании",
+    ]
     # 7. referrals (empty)
     await oksana.send("👥 Мои рефералы")
     assert tg.last_text().startswith("По вашей ссылке пока никто не пришёл.")

@@ -83,7 +83,7 @@ def api_process(env: dict[str, str], *args: str, port: int | None = None) -> Ite
         stop(proc)
 
 
-def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> float:
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if proc.poll() is not None:
