@@ -1,9 +1,17 @@
 # Referral service: `make help` lists the targets.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+# .venv belongs to the interpreter PYTHON names: the stamp records which one built it, and another
+# interpreter (make test PYTHON=python3.13) rebuilds it. VENV=.venv-3.13 keeps one per version.
+VENV ?= .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
+# The interpreter's own path: a pyenv shim of an installed but inactive version (python3.13 under
+# `pyenv global 3.11.7`) resolves through `pyenv whence`.
+WHERE := import sys; print(sys.executable, sys.implementation.name + "-" + ".".join(map(str, sys.version_info[:3])))
+FOUND := $(shell $(PYTHON) -c '$(WHERE)' 2>/dev/null || { v=$$(pyenv whence $(PYTHON) 2>/dev/null | tail -n 1); test -n "$$v" && PYENV_VERSION=$$v $(PYTHON) -c '$(WHERE)'; } 2>/dev/null)
+PYTHON_EXE := $(word 1,$(FOUND))
+STAMP := $(VENV)/.built-with-$(or $(word 2,$(FOUND)),missing-python)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
@@ -11,11 +19,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(UV):
-	$(PYTHON) -m venv $(VENV)
+$(STAMP):
+	@test -n "$(PYTHON_EXE)" || { echo "$(PYTHON) is not a Python interpreter: set PYTHON" >&2; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON_EXE) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+	@touch $@
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+$(VENV)/.synced: $(STAMP) pyproject.toml uv.lock
 	$(UV) sync --locked --quiet
 	@touch $@
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from core.settings import Settings
 
+DISTRIBUTION = "referral-service"
+
 
 def _load_settings() -> Settings:
     from pydantic import ValidationError
@@ -77,8 +79,19 @@ def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def package_version() -> str:
+    """The installed distribution's version (``pyproject.toml`` at install time)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="referral", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("migrate", help="apply database migrations (default: up to head)")

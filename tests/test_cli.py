@@ -1,6 +1,7 @@
 """The one CLI: every subcommand parses, and migrate builds the schema."""
 
 import argparse
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -45,8 +46,18 @@ def test_migrate_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert main(["migrate"]) == 0
     import sqlite3
 
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
     assert {"user", "otp_challenge", "phone_guard", "refresh_token", "alembic_version"} <= tables
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"referral {declared}\n"
