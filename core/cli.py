@@ -33,8 +33,10 @@ def _load_settings() -> Settings:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.runtime import ensure_files_writable
     from db.migrate import upgrade
 
+    ensure_files_writable(settings)
     upgrade(settings.db_url, args.revision)
     return 0
 
