@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(STAMP):
 	@test -n "$(PYTHON_EXE)" || { echo "$(PYTHON) is not a Python interpreter: set PYTHON" >&2; exit 1; }
@@ -53,7 +53,20 @@ migrate: install ## apply migrations to the configured database
 run: install ## migrate and serve the API (and the bot with BOT_TOKEN) on http://127.0.0.1:8000
 	$(BIN)/referral dev
 
+# The bot's gettext catalogs (docs/bot.md, "Languages"); LOCALES_DIR is for tests/bot/test_i18n.py.
+LOCALES_DIR ?= bot/locales
+POT := $(VENV)/messages.pot
+
+messages: install ## extract the bot's strings and update both catalogs (then translate, compile-messages)
+	$(BIN)/pybabel -q extract -F bot/babel.cfg -o $(POT) --no-location --sort-output --no-wrap \
+		-k _ -k ngettext:1,2 bot
+	$(BIN)/pybabel -q update -i $(POT) -d $(LOCALES_DIR) -D messages --no-fuzzy-matching --no-wrap \
+		--ignore-pot-creation-date
+
+compile-messages: install ## compile the catalogs to the .mo files the bot reads
+	$(BIN)/pybabel compile -d $(LOCALES_DIR) -D messages --statistics
+
 bench: install ## benchmarks on PostgreSQL; rewrites docs/BENCHMARKS.md (minutes)
 	$(BIN)/python -m bench.run
 
-.PHONY: help install lint test test-sqlite fmt migrate run bench
+.PHONY: help install lint test test-sqlite fmt migrate run messages compile-messages bench
