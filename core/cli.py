@@ -25,11 +25,13 @@ def _load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None
+        # One line (what `docker compose logs` shows first): each problem as "NAME: rule".
+        problems = []
+        for err in exc.errors(include_input=False):
+            message = err["msg"].removeprefix("Value error, ")
+            where = ".".join(str(part) for part in err["loc"])
+            problems.append(f"{where}: {message}" if where else message)
+        raise SystemExit("invalid configuration: " + "; ".join(problems)) from None
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

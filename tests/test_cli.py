@@ -61,3 +61,28 @@ def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> N
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == f"referral {declared}\n"
+
+
+def test_invalid_settings_are_one_line_naming_each_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OTP_LENGTH", "3")
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(SystemExit) as exit_:
+        main(["check-config"])
+    assert exit_.value.code == (
+        "invalid configuration: APP_ENV: Input should be 'development' or 'production'; "
+        "OTP_LENGTH: Input should be greater than or equal to 4"
+    )
+
+
+def test_a_secret_file_problem_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SECRET_KEY_FILE", str(tmp_path / "secret_key"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["check-config"])
+    assert exit_.value.code == (
+        "invalid configuration: SECRET_KEY and SECRET_KEY_FILE are both set: keep one"
+    )
