@@ -386,6 +386,31 @@ def test_final_stage_has_only_the_venv_and_the_code_and_no_build_tools(
         assert tool not in runs, tool
 
 
+def test_the_build_pulls_no_dockerfile_frontend_image() -> None:
+    # A `# syntax=` directive makes BuildKit pull that image before building anything.
+    first_lines = DOCKERFILE.read_text().splitlines()[:5]
+    assert not [line for line in first_lines if re.match(r"#\s*syntax\s*=", line, re.IGNORECASE)]
+
+
+def test_the_lock_holds_phonenumberslite_and_no_setuptools() -> None:
+    import tomllib
+
+    locked = {
+        package["name"] for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
+    }
+    assert "phonenumberslite" in locked
+    assert not {"phonenumbers", "setuptools"} & locked  # ~50 MB of data and a build tool
+
+
+def test_no_code_needs_the_data_phonenumberslite_leaves_out() -> None:
+    pattern = re.compile(r"\b(geocoder|carrier|timezone|geodata|carrierdata|tzdata)\b")
+    for package in ("core", "db", "bot"):
+        for path in (ROOT / package).rglob("*.py"):
+            for line in path.read_text().splitlines():
+                if "phonenumbers" in line:
+                    assert not pattern.search(line), f"{path}: {line}"
+
+
 def test_image_runs_as_a_non_root_user(stages: list[Stage]) -> None:
     users = stages[-1].args("USER")
     assert users

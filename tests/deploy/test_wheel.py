@@ -33,6 +33,21 @@ def run(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) 
     return str(done.stdout)
 
 
+IMPORT_EVERYTHING = """
+import importlib, importlib.metadata, importlib.util, pkgutil
+import bot, core, db
+for package in (core, db, bot):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        # alembic runs the migrations itself; __main__ would run the CLI
+        if ".migrations" not in module.name and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+import smsaero
+assert importlib.util.find_spec("setuptools") is None, "setuptools is installed"
+assert importlib.util.find_spec("phonenumbers.geodata") is None, "full phonenumbers is installed"
+importlib.metadata.version("phonenumberslite")
+"""
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
@@ -61,7 +76,8 @@ def test_wheel_holds_the_migrations_the_catalogs_and_the_license(wheel: Path) ->
 def test_wheel_in_a_fresh_venv_migrates_and_answers_healthz(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     run(UV, "venv", "--quiet", "--python", sys.executable, venv)
-    # The locked versions (from uv's cache when it has them), then the wheel itself.
+    # Exactly the locked runtime closure (from uv's cache when it has it) and the wheel, with no
+    # resolution of its own: uv.lock leaves out what tool.uv.exclude-dependencies names.
     requirements = tmp_path / "requirements.txt"
     run(
         UV,
@@ -80,6 +96,7 @@ def test_wheel_in_a_fresh_venv_migrates_and_answers_healthz(wheel: Path, tmp_pat
         "pip",
         "install",
         "--quiet",
+        "--no-deps",
         "--python",
         venv / "bin" / "python",
         "--requirement",
@@ -105,6 +122,8 @@ def test_wheel_in_a_fresh_venv_migrates_and_answers_healthz(wheel: Path, tmp_pat
     )
     assert Path(where.strip()).is_relative_to(venv)
     assert run(referral, "--version", cwd=work, env=env) == f"referral {VERSION}\n"
+    # Every module imports on phonenumberslite alone, with no setuptools (item: a small image).
+    run(venv / "bin" / "python", "-c", IMPORT_EVERYTHING, cwd=work, env=env)
 
     run(referral, "migrate", cwd=work, env=env)
 
