@@ -280,6 +280,17 @@ def test_app_services_run_read_only_without_capabilities_and_with_a_memory_limit
     assert re.fullmatch(r"[1-9][0-9]*[mg]", limit), limit
 
 
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_long_running_services_have_a_healthcheck_so_up_wait_works(
+    services: dict[str, Any], name: str
+) -> None:
+    """`docker compose up --wait` fails on a service whose healthcheck is disabled
+    (docker/compose#13522); the api inherits the image's, the bot has its own."""
+    healthcheck = services[name].get("healthcheck", {})
+    assert not healthcheck.get("disable", False)
+    assert healthcheck.get("test", ["CMD"]) != ["NONE"]
+
+
 def test_the_bot_starts_only_with_its_profile(services: dict[str, Any]) -> None:
     assert services["bot"]["profiles"] == ["bot"]
     for name, service in services.items():
