@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every role: `referral api` (the default), `referral bot`, `referral migrate`,
 # `referral check-config`. Build: docker build -t referral-service .
 

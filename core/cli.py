@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from core.settings import Settings
 
+DISTRIBUTION = "referral-service"
+
 
 def _load_settings() -> Settings:
     from pydantic import ValidationError
@@ -23,16 +25,20 @@ def _load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None
+        # One line (what `docker compose logs` shows first): each problem as "NAME: rule".
+        problems = []
+        for err in exc.errors(include_input=False):
+            message = err["msg"].removeprefix("Value error, ")
+            where = ".".join(str(part) for part in err["loc"])
+            problems.append(f"{where}: {message}" if where else message)
+        raise SystemExit("invalid configuration: " + "; ".join(problems)) from None
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.runtime import ensure_files_writable
     from db.migrate import upgrade
 
+    ensure_files_writable(settings)
     upgrade(settings.db_url, args.revision)
     return 0
 
@@ -155,8 +161,19 @@ def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def package_version() -> str:
+    """The installed distribution's version (``pyproject.toml`` at install time)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="referral", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("migrate", help="apply database migrations (default: up to head)")

@@ -8,6 +8,7 @@ A setting added later is therefore covered without touching this file.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import SecretStr
@@ -63,6 +64,8 @@ def _shown(name: str, value: object) -> str:
         if name == "secret_key" and secret == DEV_SECRET_KEY:
             return f"{MASK} (the development default)"
         return MASK if secret else UNSET
+    if isinstance(value, Path):  # where a secret is read from (SECRET_KEY_FILE) is no secret
+        return str(value)
     if _SECRET_NAME.search(name):
         return MASK
     text = str(value)

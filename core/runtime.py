@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
 from core.container import build_services
 from core.services import Services
-from core.settings import Settings
+from core.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -35,6 +39,77 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
+
+
+# ----- start-up checks: one line that names the setting, not a traceback -------------------------
+
+
+def ensure_files_writable(settings: Settings) -> None:
+    """The SQLite database's directory (and the ``file`` SMS backend's) must be writable.
+
+    The default database is ``var/`` under the working directory, which a read-only checkout
+    or container root does not allow.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        default = "" if settings.database_url is not None else " (the default)"
+        _ensure_writable_directory(
+            Path(str(url.database)),
+            f"the SQLite database {url.database}{default}",
+            "set DATABASE_URL to a writable place, e.g. "
+            "sqlite+aiosqlite:////abs/path/referral.sqlite3, or to PostgreSQL",
+        )
+    if settings.sms.backend == "file":
+        _ensure_writable_directory(
+            settings.sms.file,
+            f"the SMS file {settings.sms.file}",
+            "set SMS_FILE to a writable place",
+        )
+
+
+def _ensure_writable_directory(path: Path, subject: str, fix: str) -> None:
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = f"{exc.filename}: {exc.strerror}"
+    else:
+        if os.access(directory, os.W_OK | os.X_OK):
+            return
+        problem = f"{directory} is not writable"
+    raise ConfigError(f"{subject} cannot be created ({problem}): {fix}")
+
+
+def ensure_can_listen(host: str, port: int) -> None:
+    """Bind ``host:port`` once, as uvicorn will, and say which setting to change if it fails."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot listen on {host!r} ({exc.strerror}): set API_HOST (or --host)"
+        ) from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                problem = f"port {port} on {host} is already in use"
+                fix = "stop what listens there, or set API_PORT (or --port) to a free port"
+            elif exc.errno == errno.EACCES:
+                problem = f"port {port} needs privileges"
+                fix = "set API_PORT (or --port) to 1024 or above"
+            elif exc.errno == errno.EADDRNOTAVAIL:
+                problem = f"{host} is not an address of this machine"
+                fix = "set API_HOST (or --host), e.g. 127.0.0.1 or 0.0.0.0"
+            else:
+                problem = f"cannot listen on {host}:{port} ({exc.strerror})"
+                fix = "set API_HOST and API_PORT (or --host and --port)"
+            raise ConfigError(f"{problem}: {fix}") from None
 
 
 # ----- api ------------------------------------------------------------------------------------
@@ -63,6 +138,8 @@ def api(settings: Settings, *, host: str | None, port: int | None, workers: int 
     the database's transactions, not in memory.
     """
     settings.ensure_can_start()
+    ensure_files_writable(settings)
+    ensure_can_listen(host or settings.api_host, port or settings.api_port)
     exit_zero_after_graceful_shutdown()
     count = workers or settings.api_workers
     if count > 1:
@@ -154,6 +231,7 @@ def exit_zero_after_graceful_shutdown() -> None:
 
 def bot(settings: Settings) -> int:
     """``referral bot``: 2 when the bot cannot start as configured, else as ``run_bot``."""
+    ensure_files_writable(settings)
     return asyncio.run(serve_bot(settings))
 
 
@@ -189,6 +267,7 @@ async def worker_services(settings: Settings) -> AsyncIterator[Services]:
 def worker(settings: Settings, *, once: bool = False) -> int:
     """``referral worker``: deliver the outbox and run the periodic jobs until SIGTERM/SIGINT."""
     settings.ensure_can_start()
+    ensure_files_writable(settings)
     return asyncio.run(serve_worker(settings, once=once))
 
 
@@ -236,6 +315,8 @@ def dev(settings: Settings, *, host: str | None, port: int | None) -> int:
     for the API, the worker and the bot."""
     from db.migrate import upgrade
 
+    ensure_files_writable(settings)
+    ensure_can_listen(host or settings.api_host, port or settings.api_port)
     upgrade(settings.db_url)
     exit_zero_after_graceful_shutdown()
     return asyncio.run(_serve_dev(settings, host, port))

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import quote
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.domain.policy import (
@@ -36,6 +36,15 @@ MIN_SECRET_BYTES = 32
 #: Constraints of an amount setting (the ledger's range, two places) and of a percent setting.
 _AMOUNT: dict[str, Any] = {"ge": 0, "le": Decimal("9999999999999999.99"), "decimal_places": 2}
 _PERCENT: dict[str, Any] = {"ge": 0, "le": 100, "decimal_places": 2}
+
+#: Secrets that may come from a file instead: setting -> the setting naming its file.
+SECRET_FILES = {
+    "secret_key": "secret_key_file",
+    "postgres_password": "postgres_password_file",
+    "sms_key": "sms_key_file",
+    "bot_token": "bot_token_file",
+    "webhook_secret": "webhook_secret_file",
+}
 
 
 class ConfigError(ValueError):
@@ -67,6 +76,7 @@ class Settings(BaseSettings):
     # --- application ---
     app_env: Literal["development", "production"] = Field("development", alias="APP_ENV")
     secret_key: SecretStr = Field(SecretStr(DEV_SECRET_KEY), alias="SECRET_KEY")
+    secret_key_file: Path | None = Field(None, alias="SECRET_KEY_FILE")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
 
@@ -75,6 +85,7 @@ class Settings(BaseSettings):
     postgres_db: str | None = Field(None, alias="POSTGRES_DB")
     postgres_user: str | None = Field(None, alias="POSTGRES_USER")
     postgres_password: SecretStr | None = Field(None, alias="POSTGRES_PASSWORD")
+    postgres_password_file: Path | None = Field(None, alias="POSTGRES_PASSWORD_FILE")
     password_database: SecretStr | None = Field(None, alias="PASSWORD_DATABASE")
     postgres_host: str | None = Field(None, alias="POSTGRES_HOST")
     postgres_port: int = Field(5432, alias="POSTGRES_PORT")
@@ -109,6 +120,7 @@ class Settings(BaseSettings):
     sms_file: Path = Field(Path("var/sms.jsonl"), alias="SMS_FILE")
     email: str | None = Field(None, alias="EMAIL")
     sms_key: SecretStr | None = Field(None, alias="SMS_KEY")
+    sms_key_file: Path | None = Field(None, alias="SMS_KEY_FILE")
     sms_sign: str = Field("SMS Aero", alias="SMS_SIGN")
     smsaero_gateways: str = Field("", alias="SMSAERO_GATEWAYS")
     sms_timeout_seconds: float = Field(10.0, gt=0, le=10, alias="SMS_TIMEOUT_SECONDS")
@@ -133,10 +145,12 @@ class Settings(BaseSettings):
 
     # --- Telegram bot ---
     bot_token: SecretStr | None = Field(None, alias="BOT_TOKEN")
+    bot_token_file: Path | None = Field(None, alias="BOT_TOKEN_FILE")
     telegram_api_url: str | None = Field(None, alias="TELEGRAM_API_URL")
     redis_url: SecretStr | None = Field(None, alias="REDIS_URL")
     webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
+    webhook_secret_file: Path | None = Field(None, alias="WEBHOOK_SECRET_FILE")
     bot_throttle_per_second: float = Field(2.0, gt=0, alias="BOT_THROTTLE_PER_SECOND")
 
     # --- the worker: webhooks and Telegram messages ---
@@ -205,6 +219,42 @@ class Settings(BaseSettings):
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_secret_key_is_the_default(cls, value: object) -> object:
+        """``SECRET_KEY=`` (as .env.sample ships it) is the development key, never an empty
+        one: production refuses it with a message that says what to set."""
+        return SecretStr(DEV_SECRET_KEY) if value in ("", None) else value
+
+    # --- secrets read from files: NAME_FILE names a file holding NAME (docker secrets) ---
+
+    @field_validator(*SECRET_FILES.values(), mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> Self:
+        """Each ``NAME_FILE`` that is set supplies ``NAME``: the file's text without its final
+        newline; an empty file leaves ``NAME`` unset. Setting both is refused."""
+        for name, file_field in SECRET_FILES.items():
+            path: Path | None = getattr(self, file_field)
+            if path is None:
+                continue
+            env_name = str(type(self).model_fields[name].alias)
+            given: SecretStr | None = getattr(self, name)
+            given_value = given.get_secret_value() if given else ""
+            if name in self.model_fields_set and given_value not in ("", DEV_SECRET_KEY):
+                raise ValueError(f"{env_name} and {env_name}_FILE are both set: keep one")
+            try:
+                text = path.read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                raise ValueError(f"{env_name}_FILE={path} cannot be read: {reason}") from None
+            if text:
+                setattr(self, name, SecretStr(text))
+        return self
+
     # ----- checks ---------------------------------------------------------------------
 
     def ensure_can_start(self) -> None:
@@ -229,17 +279,27 @@ class Settings(BaseSettings):
         secret = self.secret_key.get_secret_value()
         if secret == DEV_SECRET_KEY or len(secret.encode()) < MIN_SECRET_BYTES:
             problems.append(
-                "set SECRET_KEY to a random value of at least 32 bytes "
-                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                f"set SECRET_KEY{self._in_file('secret_key', ' ({})')} to a random value of "
+                'at least 32 bytes (python -c "import secrets; print(secrets.token_urlsafe(48))")'
             )
+        sms_key = (
+            f"EMAIL and SMS_KEY (SMS Aero credentials{self._in_file('sms_key', '; SMS_KEY {}')})"
+        )
         if self.effective_sms_backend != "smsaero":
             problems.append(
-                "set EMAIL and SMS_KEY (SMS Aero credentials) or SMS_BACKEND=smsaero; "
+                f"set {sms_key} or SMS_BACKEND=smsaero; "
                 f"the {self.effective_sms_backend!r} SMS backend is for development only"
             )
         elif not (self.email and self.sms_key):
-            problems.append("set EMAIL and SMS_KEY for the smsaero SMS backend")
+            problems.append(f"set {sms_key} for the smsaero SMS backend")
         return problems
+
+    def _in_file(self, name: str, template: str) -> str:
+        """``template`` around "in <file>, named by NAME_FILE" for a secret read from a file."""
+        path = getattr(self, SECRET_FILES[name])
+        if path is None:
+            return ""
+        return template.format(f"in {path}, named by {name.upper()}_FILE")
 
     @property
     def is_production(self) -> bool:

@@ -1,6 +1,7 @@
 """The one CLI: every subcommand parses, and migrate builds the schema."""
 
 import argparse
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_migrate_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert main(["migrate"]) == 0
     import sqlite3
 
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
@@ -71,3 +72,38 @@ def test_apikey_create_prints_the_key_once_then_list_and_revoke(
     assert main(["apikey", "revoke", "1"]) == 1
     assert "No live API key" in capsys.readouterr().err
     assert main(["apikey", "create", "--name", "x", "--scopes", "root"]) == 1
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"referral {declared}\n"
+
+
+def test_invalid_settings_are_one_line_naming_each_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OTP_LENGTH", "3")
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(SystemExit) as exit_:
+        main(["check-config"])
+    assert exit_.value.code == (
+        "invalid configuration: APP_ENV: Input should be 'development' or 'production'; "
+        "OTP_LENGTH: Input should be greater than or equal to 4"
+    )
+
+
+def test_a_secret_file_problem_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SECRET_KEY_FILE", str(tmp_path / "secret_key"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["check-config"])
+    assert exit_.value.code == (
+        "invalid configuration: SECRET_KEY and SECRET_KEY_FILE are both set: keep one"
+    )

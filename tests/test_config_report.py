@@ -82,6 +82,16 @@ def test_every_setting_has_exactly_one_line() -> None:
         assert sum(line.strip().startswith(f"{alias} = ") for line in lines) == 1, alias
 
 
+def test_a_secret_from_a_file_shows_the_file_and_masks_the_secret(tmp_path: Path) -> None:
+    secret = tmp_path / "secret_key"
+    secret.write_text(STRONG + "\n")
+    text, _ = report(load(SECRET_KEY_FILE=str(secret)))
+    lines = text.splitlines()
+    assert f"  SECRET_KEY_FILE = {secret}" in lines
+    assert "  SECRET_KEY = ***" in lines
+    assert STRONG not in text
+
+
 def test_urls_are_shown_with_only_the_password_masked() -> None:
     text, _ = report(load(**secret_env(with_database_url=True)))
 

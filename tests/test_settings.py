@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from core.settings import DEFAULT_SQLITE_URL, ConfigError, Settings
+from core.settings import DEFAULT_SQLITE_URL, DEV_SECRET_KEY, SECRET_FILES, ConfigError, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG = "k" * 40
@@ -103,3 +103,98 @@ def test_every_setting_is_documented_in_env_sample() -> None:
         "SMS_KEY",
     ):
         assert f"{name}=" in sample
+
+
+# ----- secrets from files (NAME_FILE) -----------------------------------------------------
+
+SECRET_FILE_NAMES = ["SECRET_KEY", "POSTGRES_PASSWORD", "SMS_KEY", "BOT_TOKEN", "WEBHOOK_SECRET"]
+
+
+def secret_of(settings: Settings, name: str) -> str | None:
+    value = getattr(settings, name.lower())
+    return None if value is None else str(value.get_secret_value())
+
+
+@pytest.mark.parametrize("name", SECRET_FILE_NAMES)
+def test_a_secret_is_read_from_the_file_its_file_variable_names(name: str, tmp_path: Path) -> None:
+    path = tmp_path / name.lower()
+    path.write_text("s3cret value\n")  # `echo value > file` adds the newline
+    assert secret_of(load(**{f"{name}_FILE": str(path)}), name) == "s3cret value"
+
+
+def test_secret_files_cover_the_documented_names() -> None:
+    assert sorted(f.upper() for f in SECRET_FILES) == sorted(SECRET_FILE_NAMES)
+    for name, file_field in SECRET_FILES.items():
+        assert Settings.model_fields[file_field].alias == f"{name.upper()}_FILE"
+
+
+def test_a_secret_file_may_be_named_in_the_env_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret_key"
+    secret.write_text(STRONG)
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"SECRET_KEY=\nSECRET_KEY_FILE={secret}\n")  # as .env.sample ships
+    assert Settings(_env_file=env_file).secret_key.get_secret_value() == STRONG
+
+
+@pytest.mark.parametrize("name", SECRET_FILE_NAMES)
+def test_setting_a_secret_and_its_file_is_refused(name: str, tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    path.write_text("from the file")
+    with pytest.raises(ValueError, match=f"{name} and {name}_FILE are both set: keep one"):
+        load(**{name: "from the variable", f"{name}_FILE": str(path)})
+
+
+def test_an_unreadable_secret_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    with pytest.raises(ValueError, match=f"SMS_KEY_FILE={missing} cannot be read"):
+        load(SMS_KEY_FILE=str(missing))
+
+
+def test_an_empty_secret_file_leaves_the_secret_unset(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    settings = load(BOT_TOKEN_FILE=str(empty), SECRET_KEY_FILE=str(empty))
+    assert settings.bot_token is None
+    assert settings.secret_key.get_secret_value() == DEV_SECRET_KEY
+
+
+def test_an_empty_file_variable_is_unset() -> None:
+    assert load(SECRET_KEY_FILE="", BOT_TOKEN_FILE="").secret_key_file is None
+
+
+def test_production_says_which_file_lacks_the_secret(tmp_path: Path) -> None:
+    short = tmp_path / "secret_key"
+    short.write_text("short\n")
+    settings = load(APP_ENV="production", SECRET_KEY_FILE=str(short), EMAIL="a@b.c", SMS_KEY="k")
+    with pytest.raises(ConfigError) as error:
+        settings.ensure_can_start()
+    assert f"set SECRET_KEY (in {short}, named by SECRET_KEY_FILE) to a random value" in str(
+        error.value
+    )
+
+
+def test_production_starts_with_every_secret_from_files(tmp_path: Path) -> None:
+    env = {}
+    for name, value in {"SECRET_KEY": STRONG, "SMS_KEY": "key", "POSTGRES_PASSWORD": "pw"}.items():
+        path = tmp_path / name.lower()
+        path.write_text(value + "\n")
+        env[f"{name}_FILE"] = str(path)
+    settings = load(
+        APP_ENV="production",
+        EMAIL="a@b.c",
+        POSTGRES_DB="d",
+        POSTGRES_USER="u",
+        POSTGRES_HOST="db",
+        **env,
+    )
+    settings.ensure_can_start()
+    assert settings.db_url == "postgresql+asyncpg://u:pw@db:5432/d"
+    assert STRONG not in repr(settings)
+
+
+def test_an_empty_secret_key_is_the_development_key_not_an_empty_one() -> None:
+    from core.settings import DEV_SECRET_KEY
+
+    settings = Settings(_env_file=None, SECRET_KEY="")
+    assert settings.secret_key.get_secret_value() == DEV_SECRET_KEY
+    assert any("SECRET_KEY" in p for p in settings.production_problems())

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 import string
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, cast
@@ -79,14 +82,14 @@ def test_every_message_is_translated(locale: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_catalog_holds_exactly_the_strings_of_the_code(locale: str) -> None:
     in_code, in_catalog = extracted(), set(entries(catalog(locale)))
-    assert in_code - in_catalog == set(), "run pybabel extract + update (docs/bot.md)"
-    assert in_catalog - in_code == set(), "obsolete messages: run pybabel update"
+    assert in_code - in_catalog == set(), "run make messages (docs/bot.md)"
+    assert in_catalog - in_code == set(), "obsolete messages: run make messages"
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_compiled_catalog_matches_the_po_file(locale: str) -> None:
     assert entries(catalog(locale, "mo")) == entries(catalog(locale)), (
-        "stale .mo: run pybabel compile -d bot/locales -D messages"
+        "stale .mo: run make compile-messages"
     )
 
 
@@ -120,3 +123,24 @@ def test_both_catalogs_load() -> None:
 
 def test_names_are_escaped_for_html() -> None:
     assert texts.full_name("<b>Anna</b>", "&") == "&lt;b&gt;Anna&lt;/b&gt; &amp;"
+
+
+def test_make_messages_and_compile_messages_reproduce_the_committed_catalogs(
+    tmp_path: Path,
+) -> None:
+    """The committed files are exactly what the Makefile's targets write, run on a copy."""
+    copy = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
+    for target in ("messages", "compile-messages"):
+        subprocess.run(
+            ["make", "-s", "-o", "install", target, f"LOCALES_DIR={copy}", f"VENV={sys.prefix}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    committed = sorted(LOCALES_DIR.rglob("messages.*"))
+    assert len(committed) == 2 * len(LOCALES)
+    for path in committed:
+        made = copy / path.relative_to(LOCALES_DIR)
+        assert made.read_bytes() == path.read_bytes(), f"{path}: run make messages"

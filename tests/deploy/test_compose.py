@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from core.settings import Settings
+from core.settings import SECRET_FILES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -29,6 +29,7 @@ ENV_SAMPLE = ROOT / ".env.sample"
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 APP_SERVICES = ("migrate", "api", "bot", "worker")
 LONG_RUNNING = ("api", "bot", "worker")
+SECRETS_DIR = "/run/secrets/"
 OFFLINE = {
     "HTTP_PROXY": "http://127.0.0.1:9",
     "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -128,7 +129,7 @@ def test_every_variable_the_compose_file_uses_is_documented_in_env_sample(
     compose: dict[str, Any],
 ) -> None:
     used = interpolated(compose)
-    assert {"POSTGRES_PASSWORD", "PGDATA"} <= used  # the scan sees them
+    assert {"POSTGRES_DB", "PGDATA"} <= used  # the scan sees them
     undocumented = used - documented_variables()
     assert not undocumented, f"document {sorted(undocumented)} in .env.sample"
 
@@ -187,8 +188,12 @@ def test_postgres_keeps_its_data_in_a_named_volume_at_pgdata(
 
 def test_postgres_credentials_come_from_the_original_env_names(services: dict[str, Any]) -> None:
     environment = services["postgres"]["environment"]
-    for name in ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"):
+    for name in ("POSTGRES_DB", "POSTGRES_USER"):
         assert environment[name].startswith(f"${{{name}"), name
+    # The password is the same secret file the app services read (the image's *_FILE support).
+    assert environment["POSTGRES_PASSWORD_FILE"] == SECRETS_DIR + "postgres_password"
+    assert "POSTGRES_PASSWORD" not in environment
+    assert services["postgres"]["secrets"] == ["postgres_password"]
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -203,26 +208,94 @@ def test_app_services_read_env_and_reach_postgres_and_redis_by_service_name(
     assert environment["API_HOST"] == "0.0.0.0"
 
 
-def test_only_env_switches_the_service_from_sqlite_to_the_compose_database(
-    services: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_only_env_and_the_secrets_switch_the_service_to_the_compose_database(
+    compose: dict[str, Any],
+    services: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """.env.sample as it ships plus a password, and the compose environment: PostgreSQL."""
+    """.env.sample as it ships, the secret files as the docs write them, and the compose
+    environment (with /run/secrets/ standing for the secrets' directory): PostgreSQL."""
     for model_field in Settings.model_fields.values():
         if model_field.alias:
             monkeypatch.delenv(model_field.alias, raising=False)
     env_file = tmp_path / ".env"
-    sample = ENV_SAMPLE.read_text()
-    env_file.write_text(sample.replace("\nPOSTGRES_PASSWORD=\n", "\nPOSTGRES_PASSWORD=s3cret\n"))
-    assert env_file.read_text() != sample
+    env_file.write_text(ENV_SAMPLE.read_text())
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    written = {"secret_key": "k" * 48, "postgres_password": "s3cret", "sms_key": "key"}
+    for name, spec in compose["secrets"].items():
+        (secrets / Path(spec["file"]).name).write_text(written.get(name, "") + "\n")
     for key, value in services["api"]["environment"].items():
-        monkeypatch.setenv(key, value)
+        monkeypatch.setenv(key, value.replace(SECRETS_DIR, f"{secrets}/"))
 
     settings = Settings(_env_file=env_file)
 
     assert settings.db_url == "postgresql+asyncpg://referral:s3cret@postgres:5432/referral"
+    assert settings.secret_key.get_secret_value() == "k" * 48
+    assert settings.sms_key is not None and settings.sms_key.get_secret_value() == "key"
+    assert settings.bot_token is None  # an empty secret file: no bot
     assert settings.redis_url is not None
     assert settings.redis_url.get_secret_value() == "redis://redis:6379/0"
     assert settings.api_host == "0.0.0.0"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_read_every_secret_from_a_compose_secret_not_the_environment(
+    compose: dict[str, Any], services: dict[str, Any], name: str
+) -> None:
+    service = services[name]
+    environment = service["environment"]
+    file_variables = {f"{secret.upper()}_FILE" for secret in SECRET_FILES}
+    assert file_variables <= set(environment)
+    for secret in SECRET_FILES:
+        assert secret.upper() not in environment
+        path = environment[f"{secret.upper()}_FILE"]
+        assert path.startswith(SECRETS_DIR)
+        assert path.removeprefix(SECRETS_DIR) in service["secrets"]
+    assert set(service["secrets"]) <= set(compose["secrets"])
+
+
+def test_every_secret_is_a_file_under_secrets_kept_out_of_git_and_the_image(
+    compose: dict[str, Any],
+) -> None:
+    assert set(compose["secrets"]) == set(SECRET_FILES)
+    for name, spec in compose["secrets"].items():
+        assert spec == {"file": f"./secrets/{name}"}
+        assert dockerignored(f"secrets/{name}")
+    assert "secrets/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_run_read_only_without_capabilities_and_with_a_memory_limit(
+    services: dict[str, Any], name: str
+) -> None:
+    service = services[name]
+    assert service["read_only"] is True
+    assert service["cap_drop"] == ["ALL"]
+    assert "cap_add" not in service
+    assert "no-new-privileges:true" in service["security_opt"]
+    assert "/tmp" in service["tmpfs"]
+    limit = service["mem_limit"]
+    assert re.fullmatch(r"[1-9][0-9]*[mg]", limit), limit
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_long_running_services_have_a_healthcheck_so_up_wait_works(
+    services: dict[str, Any], name: str
+) -> None:
+    """`docker compose up --wait` fails on a service whose healthcheck is disabled
+    (docker/compose#13522); the api inherits the image's, the bot has its own."""
+    healthcheck = services[name].get("healthcheck", {})
+    assert not healthcheck.get("disable", False)
+    assert healthcheck.get("test", ["CMD"]) != ["NONE"]
+
+
+def test_the_bot_starts_only_with_its_profile(services: dict[str, Any]) -> None:
+    assert services["bot"]["profiles"] == ["bot"]
+    for name, service in services.items():
+        if name != "bot":
+            assert "profiles" not in service, name  # `docker compose up -d` starts them
 
 
 def test_api_publishes_the_port_it_listens_on(services: dict[str, Any]) -> None:
@@ -322,6 +395,31 @@ def test_final_stage_has_only_the_venv_and_the_code_and_no_build_tools(
     runs = " ".join(final.args("RUN"))
     for tool in ("gcc", "build-essential", "apt-get", "make ", "pip install", "uv "):
         assert tool not in runs, tool
+
+
+def test_the_build_pulls_no_dockerfile_frontend_image() -> None:
+    # A `# syntax=` directive makes BuildKit pull that image before building anything.
+    first_lines = DOCKERFILE.read_text().splitlines()[:5]
+    assert not [line for line in first_lines if re.match(r"#\s*syntax\s*=", line, re.IGNORECASE)]
+
+
+def test_the_lock_holds_phonenumberslite_and_no_setuptools() -> None:
+    import tomllib
+
+    locked = {
+        package["name"] for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
+    }
+    assert "phonenumberslite" in locked
+    assert not {"phonenumbers", "setuptools"} & locked  # ~50 MB of data and a build tool
+
+
+def test_no_code_needs_the_data_phonenumberslite_leaves_out() -> None:
+    pattern = re.compile(r"\b(geocoder|carrier|timezone|geodata|carrierdata|tzdata)\b")
+    for package in ("core", "db", "bot"):
+        for path in (ROOT / package).rglob("*.py"):
+            for line in path.read_text().splitlines():
+                if "phonenumbers" in line:
+                    assert not pattern.search(line), f"{path}: {line}"
 
 
 def test_image_runs_as_a_non_root_user(stages: list[Stage]) -> None:
